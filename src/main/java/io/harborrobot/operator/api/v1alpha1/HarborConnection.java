@@ -1,0 +1,30 @@
+package io.harborrobot.operator.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonClassDescription;
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Categories;
+import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.ShortNames;
+import io.fabric8.kubernetes.model.annotation.Version;
+
+/** A Harbor instance that HarborRobots in the same namespace may use. */
+@Group(HarborRobot.GROUP)
+@Version(HarborRobot.VERSION)
+@ShortNames("hconn")
+@Categories("harbor")
+@JsonClassDescription(
+    "A Harbor instance and the credentials the operator uses there, for HarborRobots in this"
+        + " namespace only.")
+@AdditionalPrinterColumn(name = "URL", jsonPath = ".spec.url")
+@AdditionalPrinterColumn(name = "Version", jsonPath = ".status.harborVersion")
+@AdditionalPrinterColumn(
+    name = "Ready",
+    jsonPath = ".status.conditions[?(@.type==\"Ready\")].status")
+@AdditionalPrinterColumn(
+    name = "Age",
+    jsonPath = ".metadata.creationTimestamp",
+    type = AdditionalPrinterColumn.Type.DATE)
+public class HarborConnection extends CustomResource<HarborConnectionSpec, HarborConnectionStatus>
+    implements Namespaced {}

@@ -1,0 +1,70 @@
+package io.harborrobot.operator.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+
+/** How to reach a Harbor instance and with which credentials. */
+@com.fasterxml.jackson.annotation.JsonClassDescription(
+    "How to reach Harbor and with which credentials.")
+public class HarborConnectionSpec {
+
+  @Required
+  @Size(max = 2048)
+  @Pattern("^https?://[^\\s/?#]+(/[^\\s?#]*)?$")
+  @JsonPropertyDescription(
+      "Base URL of Harbor, e.g. https://harbor.example.com (without /api/v2.0).")
+  private String url;
+
+  @Required
+  @JsonPropertyDescription(
+      "Secret in this namespace with keys username and password: a Harbor administrator or an"
+          + " admin of the projects the robots belong to.")
+  private SecretReference credentialsSecretRef;
+
+  @Size(max = 65536)
+  @JsonPropertyDescription(
+      "PEM bundle of the CA certificates that sign Harbor's TLS certificate. Defaults to the JVM's"
+          + " trust store.")
+  private String caBundle;
+
+  @Default("false")
+  @JsonPropertyDescription(
+      "Skip TLS certificate verification. For experiments only: the operator sends Harbor admin"
+          + " credentials over this connection.")
+  private Boolean insecureSkipTLSVerify = false;
+
+  public String getUrl() {
+    return url;
+  }
+
+  public void setUrl(String url) {
+    this.url = url;
+  }
+
+  public SecretReference getCredentialsSecretRef() {
+    return credentialsSecretRef;
+  }
+
+  public void setCredentialsSecretRef(SecretReference credentialsSecretRef) {
+    this.credentialsSecretRef = credentialsSecretRef;
+  }
+
+  public String getCaBundle() {
+    return caBundle;
+  }
+
+  public void setCaBundle(String caBundle) {
+    this.caBundle = caBundle;
+  }
+
+  public Boolean getInsecureSkipTLSVerify() {
+    return insecureSkipTLSVerify;
+  }
+
+  public void setInsecureSkipTLSVerify(Boolean insecureSkipTLSVerify) {
+    this.insecureSkipTLSVerify = insecureSkipTLSVerify;
+  }
+}

@@ -1,0 +1,175 @@
+package io.harborrobot.operator.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
+import java.util.List;
+
+/** Desired state of a Harbor project robot account and of the Secret holding its credentials. */
+@com.fasterxml.jackson.annotation.JsonClassDescription(
+    "Desired state of the robot in Harbor and of the Secret holding its credentials.")
+@ValidationRule(
+    value = "has(self.preset) != has(self.permissions)",
+    message = "set exactly one of preset or permissions")
+@ValidationRule(
+    value =
+        "!has(self.permissions) || !self.permissions.exists(p, p.resource == 'repository' &&"
+            + " 'push' in p.actions) || self.permissions.exists(p, p.resource == 'repository' &&"
+            + " 'pull' in p.actions)",
+    message = "repository push requires repository pull: add pull to the repository actions")
+@ValidationRule(
+    value =
+        "!has(self.permissions) || self.permissions.all(p, self.permissions.exists_one(q,"
+            + " q.resource == p.resource))",
+    message = "each resource may appear only once in permissions")
+public class HarborRobotSpec {
+
+  /** Harbor's rule for robot and project names (robot.go validateName). */
+  public static final String HARBOR_NAME_PATTERN = "^[a-z0-9]+(?:[._-][a-z0-9]+)*$";
+
+  @Required
+  @JsonPropertyDescription(
+      "The Harbor instance and admin credentials to use: a HarborConnection in this namespace.")
+  private ConnectionRef connectionRef;
+
+  @Size(min = 1, max = 255)
+  @Pattern(HARBOR_NAME_PATTERN)
+  @JsonPropertyDescription(
+      "Robot name in Harbor, without prefix or project (Harbor builds the login name"
+          + " robot$<project>+<robotName>). Lower-case letters and digits separated by single"
+          + " '.', '_' or '-'. Defaults to metadata.name. Immutable.")
+  private String robotName;
+
+  @Required
+  @Size(min = 1, max = 255)
+  @Pattern(HARBOR_NAME_PATTERN)
+  @ValidationRule(value = "self == oldSelf", message = "project is immutable")
+  @JsonPropertyDescription("Harbor project the robot belongs to. It must exist. Immutable.")
+  private String project;
+
+  @JsonPropertyDescription(
+      "Shorthand for a permission set, exclusive with permissions. Pull: repository:pull."
+          + " Push: repository:pull,push. CI: repository:pull,push,list; artifact:list,read;"
+          + " tag:list.")
+  private Preset preset;
+
+  @Size(min = 1, max = 32)
+  @JsonPropertyDescription(
+      "Permissions in Harbor's own resource/action names, exclusive with preset. Push requires"
+          + " pull.")
+  private List<Permission> permissions;
+
+  @Size(max = 1024)
+  @JsonPropertyDescription("Description shown in Harbor.")
+  private String description;
+
+  @Default("-1")
+  @Min(-1)
+  @Max(3650)
+  @ValidationRule(
+      value = "self == -1 || self >= 1",
+      message = "durationDays must be -1 (never expires) or between 1 and 3650")
+  @JsonPropertyDescription(
+      "Lifetime in days, counted by Harbor from the robot's creation time: -1 (never expires,"
+          + " the default) or 1..3650.")
+  private Integer durationDays = -1;
+
+  @Default("false")
+  @JsonPropertyDescription(
+      "Disable the robot in Harbor: its credentials are refused until it is enabled again.")
+  private Boolean disabled = false;
+
+  @JsonPropertyDescription("The Kubernetes Secret that receives the robot's credentials.")
+  private SecretSpec secret = new SecretSpec();
+
+  @Default("Delete")
+  @JsonPropertyDescription(
+      "What happens to the robot in Harbor when this resource is deleted: Delete (default) or"
+          + " Orphan (keep it).")
+  private DeletionPolicy deletionPolicy = DeletionPolicy.Delete;
+
+  public ConnectionRef getConnectionRef() {
+    return connectionRef;
+  }
+
+  public void setConnectionRef(ConnectionRef connectionRef) {
+    this.connectionRef = connectionRef;
+  }
+
+  public String getRobotName() {
+    return robotName;
+  }
+
+  public void setRobotName(String robotName) {
+    this.robotName = robotName;
+  }
+
+  public String getProject() {
+    return project;
+  }
+
+  public void setProject(String project) {
+    this.project = project;
+  }
+
+  public Preset getPreset() {
+    return preset;
+  }
+
+  public void setPreset(Preset preset) {
+    this.preset = preset;
+  }
+
+  public List<Permission> getPermissions() {
+    return permissions;
+  }
+
+  public void setPermissions(List<Permission> permissions) {
+    this.permissions = permissions;
+  }
+
+  public String getDescription() {
+    return description;
+  }
+
+  public void setDescription(String description) {
+    this.description = description;
+  }
+
+  public Integer getDurationDays() {
+    return durationDays;
+  }
+
+  public void setDurationDays(Integer durationDays) {
+    this.durationDays = durationDays;
+  }
+
+  public Boolean getDisabled() {
+    return disabled;
+  }
+
+  public void setDisabled(Boolean disabled) {
+    this.disabled = disabled;
+  }
+
+  public SecretSpec getSecret() {
+    return secret;
+  }
+
+  public void setSecret(SecretSpec secret) {
+    this.secret = secret;
+  }
+
+  public DeletionPolicy getDeletionPolicy() {
+    return deletionPolicy;
+  }
+
+  public void setDeletionPolicy(DeletionPolicy deletionPolicy) {
+    this.deletionPolicy = deletionPolicy;
+  }
+}

@@ -1,0 +1,49 @@
+package io.harborrobot.operator.harbor;
+
+import java.util.Optional;
+
+/**
+ * The Harbor robot API as the operator needs it (shared/harbor/ROBOT_API.md). Every method throws
+ * {@link HarborException} on failure; "not found" is an empty Optional or {@code false} where the
+ * caller expects it. Implementations are thread-safe.
+ */
+public interface HarborClient {
+
+  /** GET /api/v2.0/systeminfo (authenticated, so version and registry URL are included). */
+  SystemInfo systemInfo();
+
+  /** GET /api/v2.0/projects/{name}; empty on 404. */
+  Optional<Project> findProject(String projectName);
+
+  /**
+   * Finds a project robot by its short name (without prefix or project) through GET
+   * /api/v2.0/robots?q=Level=project,ProjectID=..,name=~.., following pagination, and matching the
+   * full name returned by Harbor exactly (whatever the instance's prefix is).
+   */
+  Optional<Robot> findProjectRobot(Project project, String robotName);
+
+  /** GET /api/v2.0/robots/{id}; empty on 404. */
+  Optional<Robot> getRobot(long id);
+
+  /**
+   * POST /api/v2.0/robots. Never retried: when the request was sent but no answer came back, this
+   * throws {@link HarborException.Kind#OUTCOME_UNKNOWN} and the caller must look the robot up.
+   */
+  RobotCreated createRobot(RobotCreate robot);
+
+  /** PUT /api/v2.0/robots/{id} with the full robot (name as Harbor returns it). */
+  void updateRobot(Robot robot);
+
+  /** PATCH /api/v2.0/robots/{id} with a caller-chosen secret (Harbor's complexity rule applies). */
+  void setRobotSecret(long robotId, RobotSecret secret);
+
+  /** DELETE /api/v2.0/robots/{id}; {@code false} when the robot was already gone (404). */
+  boolean deleteRobot(long robotId);
+
+  /**
+   * Whether {@code username}/{@code secret} log in to Harbor's registry the way {@code docker
+   * login} does: GET /v2/ with Basic auth answers 200, not 401. Note that Harbor locks a username
+   * for 1.5 s after a failed login.
+   */
+  boolean registryLoginSucceeds(String username, RobotSecret secret);
+}

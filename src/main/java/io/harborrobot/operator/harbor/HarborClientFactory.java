@@ -1,0 +1,7 @@
+package io.harborrobot.operator.harbor;
+
+/** Builds a client for one Harbor endpoint. */
+public interface HarborClientFactory {
+
+  HarborClient create(HarborEndpoint endpoint);
+}
