@@ -1,5 +1,0 @@
-package io.harborrobot.operator;
-
-public class Main {
-  public static void main(String[] a) {}
-}

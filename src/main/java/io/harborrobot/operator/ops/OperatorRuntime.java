@@ -1,0 +1,70 @@
+package io.harborrobot.operator.ops;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.harborrobot.operator.config.OperatorConfig;
+import io.harborrobot.operator.harbor.HarborClientFactory;
+import io.harborrobot.operator.reconciler.EventRecorder;
+import io.harborrobot.operator.reconciler.HarborRobotReconciler;
+import io.harborrobot.operator.reconciler.HarborSessions;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.processing.retry.GenericRetry;
+import java.time.Clock;
+
+/** Wires the reconcilers to a Kubernetes client and a Harbor client factory, and runs them. */
+public final class OperatorRuntime implements AutoCloseable {
+
+  private final Operator operator;
+
+  private OperatorRuntime(Operator operator) {
+    this.operator = operator;
+  }
+
+  /** Starts the operator; returns once its informers have synced. */
+  public static OperatorRuntime start(
+      KubernetesClient kubernetes,
+      HarborClientFactory harborClients,
+      OperatorConfig config,
+      Clock clock) {
+    // JSON merge patches rather than server-side apply: the same code path then works on every
+    // API server, including the sandbox's in-memory one, which has no server-side apply.
+    Operator operator =
+        new Operator(
+            o ->
+                o.withKubernetesClient(kubernetes)
+                    .withUseSSAToPatchPrimaryResource(false)
+                    .withSSABasedCreateUpdateMatchForDependentResources(false)
+                    .withCloseClientOnStop(false));
+    HarborSessions sessions =
+        new HarborSessions(kubernetes, harborClients, clock, config.credentialsMaxAge());
+    HarborRobotReconciler reconciler =
+        new HarborRobotReconciler(
+            sessions, new EventRecorder(kubernetes, clock), clock, config.retryInitialInterval());
+    GenericRetry retry =
+        new GenericRetry()
+            .setInitialInterval(config.retryInitialInterval().toMillis())
+            .setIntervalMultiplier(2.0)
+            .setMaxInterval(config.retryMaxInterval().toMillis())
+            .withoutMaxAttempts();
+    operator.register(
+        reconciler,
+        o -> {
+          o.withReconciliationMaxInterval(config.resyncPeriod()).withRetry(retry);
+          if (config.namespaces().isEmpty()) {
+            o.watchingAllNamespaces();
+          } else {
+            o.settingNamespaces(config.namespaces());
+          }
+        });
+    operator.start();
+    return new OperatorRuntime(operator);
+  }
+
+  public Operator operator() {
+    return operator;
+  }
+
+  @Override
+  public void close() {
+    operator.stop();
+  }
+}

@@ -1,0 +1,79 @@
+package io.harborrobot.operator.reconciler;
+
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.harborrobot.operator.api.v1alpha1.HarborRobot;
+import io.harborrobot.operator.secret.CredentialSecrets;
+import io.harborrobot.operator.secret.CredentialSecrets.Credential;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Reads and writes the credential Secrets. Reads come from the informer (which holds only Secrets
+ * labelled as managed by this operator); a name missing there is checked against the API once,
+ * because a Secret someone else made under that name is never cached and must never be overwritten.
+ * Writes use optimistic locking (resourceVersion) and are put into the informer's cache at once, so
+ * the next reconcile sees them.
+ */
+public class CredentialSecretStore {
+
+  private final KubernetesClient client;
+  private final InformerEventSource<Secret, HarborRobot> informer;
+
+  public CredentialSecretStore(
+      KubernetesClient client, InformerEventSource<Secret, HarborRobot> informer) {
+    this.client = client;
+    this.informer = informer;
+  }
+
+  /** The Secret of that name in the namespace, managed by us or not. */
+  public Optional<Secret> find(String namespace, String name) {
+    Optional<Secret> cached = informer.get(new ResourceID(name, namespace));
+    if (cached.isPresent()) {
+      return cached;
+    }
+    return Optional.ofNullable(client.secrets().inNamespace(namespace).withName(name).get());
+  }
+
+  /**
+   * Makes the Secret carry {@code credential} and {@code bookkeeping}; creates it when {@code
+   * current} is null, writes nothing when it already matches. Fails on a concurrent change.
+   */
+  public Secret write(
+      HarborRobot robot, Secret current, Credential credential, Map<String, String> bookkeeping) {
+    Secret desired = CredentialSecrets.build(robot, credential, bookkeeping);
+    if (current == null) {
+      Secret created = client.secrets().resource(desired).create();
+      informer.handleRecentResourceCreate(ResourceID.fromResource(created), created);
+      return created;
+    }
+    if (matches(current, desired)) {
+      return current;
+    }
+    desired.getMetadata().setResourceVersion(current.getMetadata().getResourceVersion());
+    Secret updated = client.secrets().resource(desired).update();
+    informer.handleRecentResourceUpdate(ResourceID.fromResource(updated), updated, current);
+    return updated;
+  }
+
+  /** Deletes a Secret this robot owns; a Secret it does not own is left alone. */
+  public void deleteOwned(HarborRobot robot, String name) {
+    find(robot.getMetadata().getNamespace(), name)
+        .filter(s -> CredentialSecrets.isOwnedBy(s, robot))
+        .ifPresent(s -> client.secrets().resource(s).delete());
+  }
+
+  private static boolean matches(Secret current, Secret desired) {
+    return Objects.equals(current.getType(), desired.getType())
+        && Objects.equals(current.getData(), desired.getData())
+        && (current.getStringData() == null || current.getStringData().isEmpty())
+        && Objects.equals(current.getMetadata().getLabels(), desired.getMetadata().getLabels())
+        && Objects.equals(
+            current.getMetadata().getAnnotations(), desired.getMetadata().getAnnotations())
+        && Objects.equals(
+            current.getMetadata().getOwnerReferences(), desired.getMetadata().getOwnerReferences());
+  }
+}

@@ -1,0 +1,143 @@
+package io.harborrobot.operator.reconciler;
+
+import io.harborrobot.operator.api.v1alpha1.HarborRobot;
+import io.harborrobot.operator.api.v1alpha1.HarborRobotSpec;
+import io.harborrobot.operator.api.v1alpha1.Permission;
+import io.harborrobot.operator.api.v1alpha1.ProjectPermissions;
+import io.harborrobot.operator.harbor.Access;
+import io.harborrobot.operator.harbor.Robot;
+import io.harborrobot.operator.harbor.RobotCreate;
+import io.harborrobot.operator.harbor.RobotPermission;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+
+/** What a HarborRobot asks of Harbor, and how a robot in Harbor differs from it. */
+public final class DesiredRobot {
+
+  static final String LEVEL_PROJECT = "project";
+
+  private final String project;
+  private final String robotName;
+  private final String description;
+  private final long durationDays;
+  private final boolean disabled;
+  private final Map<String, Set<String>> permissions;
+
+  private DesiredRobot(HarborRobot robot) {
+    HarborRobotSpec spec = robot.getSpec();
+    this.project = spec.getProject();
+    this.robotName = robot.effectiveRobotName();
+    this.description = spec.getDescription() == null ? "" : spec.getDescription();
+    this.durationDays = spec.getDurationDays() == null ? -1 : spec.getDurationDays();
+    this.disabled = Boolean.TRUE.equals(spec.getDisabled());
+    this.permissions = ProjectPermissions.normalize(requestedPermissions(spec));
+  }
+
+  public static DesiredRobot of(HarborRobot robot) {
+    return new DesiredRobot(robot);
+  }
+
+  /** The spec's permissions, from the preset when one is given. */
+  public static List<Permission> requestedPermissions(HarborRobotSpec spec) {
+    if (spec.getPreset() != null) {
+      return spec.getPreset().permissions();
+    }
+    return spec.getPermissions() == null ? List.of() : spec.getPermissions();
+  }
+
+  public String robotName() {
+    return robotName;
+  }
+
+  public String project() {
+    return project;
+  }
+
+  public boolean disabled() {
+    return disabled;
+  }
+
+  /** The POST body. Harbor ignores disable on create; a PUT follows when the robot is disabled. */
+  public RobotCreate toCreate() {
+    return new RobotCreate(
+        robotName, description, LEVEL_PROJECT, durationDays, List.of(permissionScope()));
+  }
+
+  /** The full PUT body for {@code current}: Harbor replaces every field it is given. */
+  public Robot toUpdate(Robot current) {
+    return new Robot(
+        current.id(),
+        current.name(),
+        description,
+        LEVEL_PROJECT,
+        durationDays,
+        null,
+        disabled,
+        null,
+        List.of(permissionScope()),
+        null,
+        null);
+  }
+
+  /** The fields of {@code actual} that differ from the spec, by name; empty when in sync. */
+  public List<String> drift(Robot actual) {
+    List<String> drift = new ArrayList<>();
+    if (!description.equals(actual.description() == null ? "" : actual.description())) {
+      drift.add("description");
+    }
+    if (disabled != actual.isDisabled()) {
+      drift.add("disabled");
+    }
+    if (!Objects.equals(durationDays, actual.duration())) {
+      drift.add("duration");
+    }
+    if (!permissionsMatch(actual.permissions())) {
+      drift.add("permissions");
+    }
+    return drift;
+  }
+
+  /** Whether {@code name}, as Harbor returns it, is this robot's full name (any prefix). */
+  public boolean isNamed(String name) {
+    // Neither project nor robot names may contain '+', so the suffix "+<robot>" is anchored at
+    // the one '+' Harbor puts between them, whatever the prefix holds.
+    return name != null && name.endsWith(project + "+" + robotName);
+  }
+
+  private boolean permissionsMatch(List<RobotPermission> actual) {
+    if (actual == null || actual.size() != 1) {
+      return permissions.isEmpty() && (actual == null || actual.isEmpty());
+    }
+    RobotPermission scope = actual.get(0);
+    if (!LEVEL_PROJECT.equals(scope.kind()) || !project.equals(scope.namespace())) {
+      return false;
+    }
+    Set<String> granted = new TreeSet<>();
+    for (Access access : scope.access() == null ? List.<Access>of() : scope.access()) {
+      String effect = access.effect();
+      if (effect != null && !effect.isEmpty() && !"allow".equals(effect)) {
+        return false;
+      }
+      granted.add(access.resource() + ":" + access.action());
+    }
+    return granted.equals(wanted());
+  }
+
+  private Set<String> wanted() {
+    Set<String> wanted = new TreeSet<>();
+    permissions.forEach(
+        (resource, actions) -> actions.forEach(a -> wanted.add(resource + ":" + a)));
+    return wanted;
+  }
+
+  private RobotPermission permissionScope() {
+    List<Access> access = new ArrayList<>();
+    permissions.forEach(
+        (resource, actions) -> actions.forEach(a -> access.add(Access.allow(resource, a))));
+    return new RobotPermission(LEVEL_PROJECT, project, access);
+  }
+}

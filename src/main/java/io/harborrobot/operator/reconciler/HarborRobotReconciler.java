@@ -1,0 +1,351 @@
+package io.harborrobot.operator.reconciler;
+
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.harborrobot.operator.api.v1alpha1.Condition;
+import io.harborrobot.operator.api.v1alpha1.DeletionPolicy;
+import io.harborrobot.operator.api.v1alpha1.HarborConnection;
+import io.harborrobot.operator.api.v1alpha1.HarborRobot;
+import io.harborrobot.operator.api.v1alpha1.HarborRobotStatus;
+import io.harborrobot.operator.harbor.HarborException;
+import io.harborrobot.operator.harbor.Robot;
+import io.harborrobot.operator.secret.CredentialSecrets;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The JOSDK entry point for HarborRobots: validates, resolves the connection, lets {@link
+ * RobotSync} do the work, and reports the result as status, conditions and Events. Deletion goes
+ * through {@link #cleanup}, which JOSDK guards with a finalizer.
+ */
+@ControllerConfiguration(name = HarborRobotReconciler.NAME)
+public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<HarborRobot> {
+
+  public static final String NAME = "harborrobot";
+  static final String CONNECTION_INDEX = "connection";
+  private static final Logger LOG = LoggerFactory.getLogger(HarborRobotReconciler.class);
+
+  private final HarborSessions sessions;
+  private final EventRecorder events;
+  private final Clock clock;
+  private final Duration retryBackoff;
+
+  private InformerEventSource<Secret, HarborRobot> secretSource;
+  private InformerEventSource<HarborConnection, HarborRobot> connectionSource;
+  private RobotSync sync;
+  private CredentialSecretStore secrets;
+
+  public HarborRobotReconciler(
+      HarborSessions sessions, EventRecorder events, Clock clock, Duration retryBackoff) {
+    this.sessions = sessions;
+    this.events = events;
+    this.clock = clock;
+    this.retryBackoff = retryBackoff;
+  }
+
+  @Override
+  public List<EventSource<?, HarborRobot>> prepareEventSources(
+      EventSourceContext<HarborRobot> context) {
+    // Only Secrets labelled as ours are watched and cached; the cluster's other Secrets are not.
+    secretSource =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Secret.class, HarborRobot.class)
+                .withName("credential-secrets")
+                .withLabelSelector(CredentialSecrets.MANAGED_SELECTOR)
+                .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(HarborRobot.class))
+                .build(),
+            context);
+    // A connection change (URL, CA, credentials reference) re-reconciles the robots using it.
+    context
+        .getPrimaryCache()
+        .addIndexer(
+            CONNECTION_INDEX,
+            r ->
+                r.getSpec() == null || r.getSpec().getConnectionRef() == null
+                    ? List.of()
+                    : List.of(connectionKey(r.getMetadata().getNamespace(), r)));
+    connectionSource =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(HarborConnection.class, HarborRobot.class)
+                .withName("connections")
+                .withSecondaryToPrimaryMapper(
+                    connection ->
+                        context
+                            .getPrimaryCache()
+                            .byIndex(
+                                CONNECTION_INDEX,
+                                connection.getMetadata().getNamespace()
+                                    + "/"
+                                    + connection.getMetadata().getName())
+                            .stream()
+                            .map(ResourceID::fromResource)
+                            .collect(Collectors.toSet()))
+                .build(),
+            context);
+    secrets = new CredentialSecretStore(context.getClient(), secretSource);
+    sync = new RobotSync(secrets, events, clock);
+    return List.of(secretSource, connectionSource);
+  }
+
+  @Override
+  public UpdateControl<HarborRobot> reconcile(HarborRobot cr, Context<HarborRobot> context) {
+    HarborRobotStatus status = copyOf(cr.getStatus());
+    status.setSecretName(cr.effectiveSecretName());
+    List<String> problems = SpecValidator.problems(cr);
+    if (!problems.isEmpty()) {
+      return report(
+          cr,
+          context,
+          status,
+          new ReconcileProblem(Reasons.INVALID_SPEC, String.join("; ", problems), false));
+    }
+    status.setConnection("HarborConnection/" + cr.getSpec().getConnectionRef().getName());
+    try {
+      HarborSession session = sessions.sessionFor(cr, name -> connection(cr, name));
+      RobotSync.Outcome outcome = sync.sync(cr, session);
+      removeSecretLeftBehind(cr);
+      Robot robot = outcome.robot();
+      status.setRobotId(robot.id());
+      status.setRobotName(robot.name());
+      status.setConnection(session.connection());
+      status.setExpiresAt(
+          robot.expiresAt() == null || robot.expiresAt() < 0
+              ? null
+              : Instant.ofEpochSecond(robot.expiresAt()).toString());
+      if (outcome.secretSetAt() != null) {
+        status.setLastRotationTime(outcome.secretSetAt().toString());
+      }
+      String reason;
+      String message;
+      if (robot.isDisabled()) {
+        reason = Reasons.DISABLED;
+        message = "Robot " + robot.name() + " is disabled in Harbor as requested";
+      } else {
+        reason = outcome.created() ? Reasons.CREATED : Reasons.SYNCED;
+        message =
+            "Robot "
+                + robot.name()
+                + " is in sync; Secret "
+                + cr.effectiveSecretName()
+                + " holds its credentials";
+      }
+      setReady(cr, status, true, reason, message);
+      patchStatus(cr, context, status);
+      return UpdateControl.noUpdate();
+    } catch (ReconcileProblem p) {
+      if (p.retryable()) {
+        throw p;
+      }
+      return report(cr, context, status, p);
+    } catch (HarborException e) {
+      ReconcileProblem p = ReconcileProblem.fromHarbor(e);
+      if (e.kind() == HarborException.Kind.UNAUTHORIZED) {
+        sessions.invalidate(cr);
+      }
+      if (p.retryable()) {
+        throw p;
+      }
+      return report(cr, context, status, p);
+    }
+  }
+
+  /** Transient failures: Ready=False with the reason, then JOSDK's retry with backoff. */
+  @Override
+  public ErrorStatusUpdateControl<HarborRobot> updateErrorStatus(
+      HarborRobot cr, Context<HarborRobot> context, Exception e) {
+    ReconcileProblem problem = asProblem(e);
+    HarborRobotStatus status = copyOf(cr.getStatus());
+    boolean changed = setReady(cr, status, false, problem.reason(), problem.getMessage());
+    if (changed) {
+      events.warning(cr, problem.reason(), problem.getMessage());
+    }
+    LOG.warn(
+        "{}/{}: {} {}",
+        cr.getMetadata().getNamespace(),
+        cr.getMetadata().getName(),
+        problem.reason(),
+        problem.getMessage());
+    patchStatus(cr, context, status);
+    return ErrorStatusUpdateControl.noStatusUpdate();
+  }
+
+  @Override
+  public DeleteControl cleanup(HarborRobot cr, Context<HarborRobot> context) {
+    String who = cr.getMetadata().getNamespace() + "/" + cr.getMetadata().getName();
+    if (cr.getSpec() != null && cr.getSpec().getDeletionPolicy() == DeletionPolicy.Orphan) {
+      events.normal(cr, Reasons.ORPHANED, "Kept the robot in Harbor (deletionPolicy Orphan)");
+      deleteOwnedSecret(cr);
+      return DeleteControl.defaultDelete();
+    }
+    Long robotId = ownedRobotId(cr);
+    if (robotId == null) {
+      // Nothing was ever created (or recorded) for this resource: nothing to delete in Harbor.
+      deleteOwnedSecret(cr);
+      return DeleteControl.defaultDelete();
+    }
+    try {
+      HarborSession session = sessions.sessionFor(cr, name -> connection(cr, name));
+      boolean existed = session.client().deleteRobot(robotId);
+      events.normal(
+          cr,
+          Reasons.DELETED,
+          existed
+              ? "Deleted robot " + robotId + " in Harbor"
+              : "Robot " + robotId + " was already gone from Harbor");
+      deleteOwnedSecret(cr);
+      return DeleteControl.defaultDelete();
+    } catch (ReconcileProblem | HarborException e) {
+      ReconcileProblem problem = asProblem(e);
+      HarborRobotStatus status = copyOf(cr.getStatus());
+      String message =
+          "Cannot delete robot "
+              + robotId
+              + " in Harbor yet: "
+              + problem.getMessage()
+              + ". The finalizer stays until it succeeds (or set deletionPolicy: Orphan)";
+      if (setReady(cr, status, false, problem.reason(), message)) {
+        events.warning(cr, Reasons.DELETING, message);
+      }
+      LOG.warn("{}: {}", who, message);
+      try {
+        patchStatus(cr, context, status);
+      } catch (KubernetesClientException statusFailure) {
+        LOG.warn("{}: could not update status while deleting: {}", who, statusFailure.getMessage());
+      }
+      return DeleteControl.noFinalizerRemoval().rescheduleAfter(retryBackoff);
+    }
+  }
+
+  private Long ownedRobotId(HarborRobot cr) {
+    if (cr.getStatus() != null && cr.getStatus().getRobotId() != null) {
+      return cr.getStatus().getRobotId();
+    }
+    return secrets
+        .find(cr.getMetadata().getNamespace(), cr.effectiveSecretName())
+        .filter(s -> CredentialSecrets.isOwnedBy(s, cr))
+        .flatMap(s -> CredentialSecrets.annotation(s, CredentialSecrets.ROBOT_ID))
+        .map(Long::valueOf)
+        .orElse(null);
+  }
+
+  private void deleteOwnedSecret(HarborRobot cr) {
+    // Garbage collection would remove it too (owner reference); deleting it now also covers
+    // clusters, like the sandbox, without a garbage collector.
+    secrets.deleteOwned(cr, cr.effectiveSecretName());
+  }
+
+  private void removeSecretLeftBehind(HarborRobot cr) {
+    String previous = cr.getStatus() == null ? null : cr.getStatus().getSecretName();
+    if (previous != null && !previous.equals(cr.effectiveSecretName())) {
+      secrets.deleteOwned(cr, previous);
+    }
+  }
+
+  private Optional<HarborConnection> connection(HarborRobot cr, String name) {
+    return connectionSource.get(new ResourceID(name, cr.getMetadata().getNamespace()));
+  }
+
+  private UpdateControl<HarborRobot> report(
+      HarborRobot cr, Context<HarborRobot> context, HarborRobotStatus status, ReconcileProblem p) {
+    if (setReady(cr, status, false, p.reason(), p.getMessage())) {
+      events.warning(cr, p.reason(), p.getMessage());
+    }
+    patchStatus(cr, context, status);
+    return UpdateControl.noUpdate();
+  }
+
+  /** Sets Ready; returns whether reason or message changed (to avoid repeating Events). */
+  private boolean setReady(
+      HarborRobot cr, HarborRobotStatus status, boolean ready, String reason, String message) {
+    Optional<Condition> before = Conditions.find(status.getConditions(), Conditions.READY);
+    Long generation = cr.getMetadata().getGeneration();
+    status.setObservedGeneration(generation);
+    status.setConditions(
+        Conditions.set(
+            status.getConditions(),
+            Conditions.READY,
+            ready,
+            reason,
+            message,
+            generation,
+            clock.instant()));
+    return before.isEmpty()
+        || !Objects.equals(before.get().getReason(), reason)
+        || !Objects.equals(before.get().getMessage(), message);
+  }
+
+  private void patchStatus(HarborRobot cr, Context<HarborRobot> context, HarborRobotStatus status) {
+    if (status.equals(cr.getStatus())) {
+      return;
+    }
+    HarborRobot fresh = new HarborRobot();
+    fresh.setMetadata(cr.getMetadata());
+    fresh.setSpec(cr.getSpec());
+    fresh.setStatus(status);
+    PrimaryUpdateAndCacheUtils.mergePatchStatusAndCacheResource(
+        fresh,
+        context,
+        r -> {
+          r.setStatus(status);
+          return r;
+        });
+  }
+
+  private static ReconcileProblem asProblem(Exception e) {
+    if (e instanceof ReconcileProblem p) {
+      return p;
+    }
+    if (e instanceof HarborException h) {
+      return ReconcileProblem.fromHarbor(h);
+    }
+    if (e instanceof KubernetesClientException k) {
+      return new ReconcileProblem(
+          Reasons.KUBERNETES_ERROR, "Kubernetes API call failed: " + k.getMessage(), true, k);
+    }
+    return new ReconcileProblem(
+        Reasons.HARBOR_ERROR, e.getClass().getSimpleName() + ": " + e.getMessage(), true, e);
+  }
+
+  private static String connectionKey(String namespace, HarborRobot robot) {
+    return namespace + "/" + robot.getSpec().getConnectionRef().getName();
+  }
+
+  private static HarborRobotStatus copyOf(HarborRobotStatus status) {
+    HarborRobotStatus copy = new HarborRobotStatus();
+    if (status == null) {
+      return copy;
+    }
+    copy.setObservedGeneration(status.getObservedGeneration());
+    copy.setRobotId(status.getRobotId());
+    copy.setRobotName(status.getRobotName());
+    copy.setConnection(status.getConnection());
+    copy.setSecretName(status.getSecretName());
+    copy.setExpiresAt(status.getExpiresAt());
+    copy.setLastRotationTime(status.getLastRotationTime());
+    copy.setNextRotationTime(status.getNextRotationTime());
+    copy.setConditions(
+        status.getConditions() == null ? List.of() : List.copyOf(status.getConditions()));
+    return copy;
+  }
+}

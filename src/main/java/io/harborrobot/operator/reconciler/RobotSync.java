@@ -1,0 +1,291 @@
+package io.harborrobot.operator.reconciler;
+
+import static io.harborrobot.operator.secret.CredentialSecrets.APPLIED;
+import static io.harborrobot.operator.secret.CredentialSecrets.CREATE_STARTED;
+import static io.harborrobot.operator.secret.CredentialSecrets.PENDING;
+import static io.harborrobot.operator.secret.CredentialSecrets.ROBOT_ID;
+
+import io.fabric8.kubernetes.api.model.Secret;
+import io.harborrobot.operator.api.v1alpha1.HarborRobot;
+import io.harborrobot.operator.harbor.HarborClient;
+import io.harborrobot.operator.harbor.HarborException;
+import io.harborrobot.operator.harbor.Project;
+import io.harborrobot.operator.harbor.Robot;
+import io.harborrobot.operator.harbor.RobotCreated;
+import io.harborrobot.operator.harbor.RobotSecret;
+import io.harborrobot.operator.secret.CredentialSecrets;
+import io.harborrobot.operator.secret.CredentialSecrets.Credential;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Brings one HarborRobot's robot and Secret to the desired state. The order of steps is what keeps
+ * a secret from ever being lost (DESIGN.md §4.2): a password is generated and <em>persisted</em> in
+ * the Secret before Harbor is asked to use it, and the Secret records (see {@link
+ * CredentialSecrets}) which password Harbor is known to hold, so a reconcile interrupted at any
+ * point resumes from what is written down instead of guessing.
+ */
+public class RobotSync {
+
+  /**
+   * How far Harbor's clock may lag ours when recognising a robot whose create response was lost.
+   */
+  static final Duration CLOCK_SKEW = Duration.ofMinutes(5);
+
+  private final CredentialSecretStore secrets;
+  private final EventRecorder events;
+  private final Clock clock;
+
+  public RobotSync(CredentialSecretStore secrets, EventRecorder events, Clock clock) {
+    this.secrets = secrets;
+    this.events = events;
+    this.clock = clock;
+  }
+
+  /** What a sync did and found. */
+  public record Outcome(Robot robot, boolean created, Instant secretSetAt) {}
+
+  /** One pass over the robot; throws {@link ReconcileProblem} or {@link HarborException}. */
+  public Outcome sync(HarborRobot cr, HarborSession session) {
+    DesiredRobot desired = DesiredRobot.of(cr);
+    HarborClient harbor = session.client();
+    String namespace = cr.getMetadata().getNamespace();
+    String secretName = cr.effectiveSecretName();
+
+    // 1. The Secret must be ours (or not exist yet): never write over someone else's.
+    Secret secret = secrets.find(namespace, secretName).orElse(null);
+    if (secret != null && !CredentialSecrets.isOwnedBy(secret, cr)) {
+      throw new ReconcileProblem(
+          Reasons.SECRET_CONFLICT,
+          "Secret "
+              + secretName
+              + " already exists and is not owned by this HarborRobot; it was left untouched."
+              + " Delete it or set spec.secret.name to another name",
+          false);
+    }
+    Map<String, String> marks = bookkeeping(secret);
+
+    // 2. Find the robot this resource owns; null means it has to be created.
+    Robot robot = locate(cr, desired, harbor, marks);
+
+    // 3. Persist the password (and, before a create, the intent) before Harbor depends on it. A
+    //    password whose fingerprint matches neither what Harbor holds nor what we were about to
+    //    set was not written by us: replace it.
+    String password = secret == null ? null : CredentialSecrets.password(secret).orElse(null);
+    boolean repaired = false;
+    if (password == null || !knownPassword(password, marks)) {
+      repaired = secret != null;
+      password = RobotSecret.generate().reveal();
+      marks.remove(APPLIED);
+      marks.put(PENDING, CredentialSecrets.fingerprint(password));
+    }
+    if (robot == null) {
+      marks.put(CREATE_STARTED, clock.instant().toString());
+    }
+    secret =
+        secrets.write(
+            cr,
+            secret,
+            new Credential(session.registryHost(), usernameGuess(cr, secret, desired), password),
+            marks);
+
+    boolean created = false;
+    Instant secretSetAt = null;
+    if (robot == null) {
+      RobotCreated response = harbor.createRobot(desired.toCreate());
+      created = true;
+      // Harbor generated its own secret; ours replaces it before anyone could use it.
+      harbor.setRobotSecret(response.id(), RobotSecret.of(password));
+      secretSetAt = clock.instant();
+      marks.put(ROBOT_ID, Long.toString(response.id()));
+      marks.put(APPLIED, CredentialSecrets.appliedMarker(response.id(), password));
+      marks.remove(PENDING);
+      marks.remove(CREATE_STARTED);
+      secret =
+          secrets.write(
+              cr, secret, new Credential(session.registryHost(), response.name(), password), marks);
+      events.normal(
+          cr,
+          Reasons.CREATED,
+          "Created robot "
+              + response.name()
+              + " (id "
+              + response.id()
+              + ") in project "
+              + desired.project());
+      robot =
+          harbor
+              .getRobot(response.id())
+              .orElseThrow(
+                  () ->
+                      new ReconcileProblem(
+                          Reasons.HARBOR_ERROR,
+                          "robot " + response.id() + " vanished right after it was created",
+                          true));
+    }
+
+    // 4. Harbor's copy follows the spec; a PUT replaces every field, so one call fixes all drift.
+    List<String> drift = desired.drift(robot);
+    if (!drift.isEmpty()) {
+      harbor.updateRobot(desired.toUpdate(robot));
+      long id = robot.id();
+      robot =
+          harbor
+              .getRobot(id)
+              .orElseThrow(
+                  () ->
+                      new ReconcileProblem(
+                          Reasons.HARBOR_ERROR,
+                          "robot " + id + " vanished during an update",
+                          true));
+      if (!created) {
+        events.normal(
+            cr, Reasons.UPDATED, "Updated " + String.join(", ", drift) + " of " + robot.name());
+      }
+    }
+
+    // 5. Harbor must hold the persisted password.
+    String applied = CredentialSecrets.appliedMarker(robot.id(), password);
+    if (!applied.equals(marks.get(APPLIED))) {
+      harbor.setRobotSecret(robot.id(), RobotSecret.of(password));
+      secretSetAt = clock.instant();
+      marks.put(APPLIED, applied);
+      marks.remove(PENDING);
+      if (repaired) {
+        events.warning(
+            cr,
+            Reasons.CREDENTIAL_REPAIRED,
+            "The credential in Secret "
+                + secretName
+                + " was changed or removed outside the operator; a new secret was set for "
+                + robot.name());
+      } else if (!created) {
+        events.normal(cr, Reasons.SECRET_SET, "Set the secret of " + robot.name() + " in Harbor");
+      }
+    }
+    marks.put(ROBOT_ID, Long.toString(robot.id()));
+    marks.remove(CREATE_STARTED);
+
+    // 6. The Secret follows Harbor's name (the prefix may change) and the spec's labels.
+    secrets.write(
+        cr, secret, new Credential(session.registryHost(), robot.name(), password), marks);
+    return new Outcome(robot, created, secretSetAt);
+  }
+
+  /**
+   * The robot in Harbor that belongs to {@code cr}: by the id it recorded, else by name when the
+   * Secret shows a create was under way (its response was lost). Null when there is none.
+   */
+  Robot locate(
+      HarborRobot cr, DesiredRobot desired, HarborClient harbor, Map<String, String> marks) {
+    Long knownId = recordedRobotId(cr, marks);
+    if (knownId != null) {
+      Optional<Robot> byId = harbor.getRobot(knownId).filter(r -> desired.isNamed(r.name()));
+      if (byId.isPresent()) {
+        return byId.get();
+      }
+    }
+    Project project = requireProject(harbor, desired.project());
+    Optional<Robot> byName = harbor.findProjectRobot(project, desired.robotName());
+    if (byName.isEmpty()) {
+      return null;
+    }
+    Robot found = byName.get();
+    if (createdByUs(found, marks.get(CREATE_STARTED))) {
+      events.normal(
+          cr,
+          Reasons.RECOVERED,
+          "Found robot "
+              + found.name()
+              + " (id "
+              + found.id()
+              + ") from a create whose response was lost; taking it over");
+      return found;
+    }
+    throw new ReconcileProblem(
+        Reasons.ROBOT_CONFLICT,
+        "Robot "
+            + found.name()
+            + " (id "
+            + found.id()
+            + ") already exists in Harbor and was not created by this HarborRobot; it was left"
+            + " untouched",
+        false);
+  }
+
+  private static Long recordedRobotId(HarborRobot cr, Map<String, String> marks) {
+    if (cr.getStatus() != null && cr.getStatus().getRobotId() != null) {
+      return cr.getStatus().getRobotId();
+    }
+    String id = marks.get(ROBOT_ID);
+    try {
+      return id == null ? null : Long.valueOf(id);
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
+  private boolean createdByUs(Robot robot, String createStarted) {
+    if (createStarted == null || robot.creationTime() == null) {
+      return false;
+    }
+    try {
+      Instant started = Instant.parse(createStarted);
+      OffsetDateTime created = robot.creationTime();
+      return !created.toInstant().isBefore(started.minus(CLOCK_SKEW));
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  private static Project requireProject(HarborClient harbor, String name) {
+    return harbor
+        .findProject(name)
+        .orElseThrow(
+            () ->
+                new ReconcileProblem(
+                    Reasons.PROJECT_NOT_FOUND,
+                    "Project "
+                        + name
+                        + " does not exist in Harbor (or is not visible to the"
+                        + " connection's user)",
+                    false));
+  }
+
+  private static boolean knownPassword(String password, Map<String, String> marks) {
+    String fingerprint = CredentialSecrets.fingerprint(password);
+    String applied = marks.get(APPLIED);
+    return fingerprint.equals(marks.get(PENDING))
+        || (applied != null && applied.endsWith(":" + fingerprint));
+  }
+
+  private static Map<String, String> bookkeeping(Secret secret) {
+    Map<String, String> marks = new LinkedHashMap<>();
+    if (secret != null && secret.getMetadata().getAnnotations() != null) {
+      for (String key : List.of(ROBOT_ID, APPLIED, PENDING, CREATE_STARTED)) {
+        String value = secret.getMetadata().getAnnotations().get(key);
+        if (value != null) {
+          marks.put(key, value);
+        }
+      }
+    }
+    return marks;
+  }
+
+  /** Before Harbor has answered, the best guess of the login name: the last one seen. */
+  private static String usernameGuess(HarborRobot cr, Secret secret, DesiredRobot desired) {
+    if (cr.getStatus() != null && cr.getStatus().getRobotName() != null) {
+      return cr.getStatus().getRobotName();
+    }
+    return Optional.ofNullable(secret)
+        .flatMap(CredentialSecrets::credential)
+        .map(Credential::username)
+        .orElse("robot$" + desired.project() + "+" + desired.robotName());
+  }
+}

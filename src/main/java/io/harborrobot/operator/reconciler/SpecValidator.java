@@ -1,0 +1,96 @@
+package io.harborrobot.operator.reconciler;
+
+import io.harborrobot.operator.api.v1alpha1.HarborRobot;
+import io.harborrobot.operator.api.v1alpha1.HarborRobotSpec;
+import io.harborrobot.operator.api.v1alpha1.Permission;
+import io.harborrobot.operator.api.v1alpha1.ProjectPermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The CRD's rules, checked again by the operator. An API server enforces them on apply, but a CRD
+ * installed without its rules, an older CRD, or the sandbox's in-memory API server does not; the
+ * operator must then refuse the spec with a clear message instead of sending Harbor a request it
+ * will reject.
+ */
+public final class SpecValidator {
+
+  private static final String NAME = HarborRobotSpec.HARBOR_NAME_PATTERN;
+
+  private SpecValidator() {}
+
+  /** Every problem with the spec, as sentences; empty when it is valid. */
+  public static List<String> problems(HarborRobot robot) {
+    HarborRobotSpec spec = robot.getSpec();
+    List<String> problems = new ArrayList<>();
+    if (spec == null) {
+      return List.of("spec is required");
+    }
+    if (spec.getConnectionRef() == null || blank(spec.getConnectionRef().getName())) {
+      problems.add("spec.connectionRef.name is required");
+    }
+    if (blank(spec.getProject())) {
+      problems.add("spec.project is required");
+    } else if (!spec.getProject().matches(NAME)) {
+      problems.add("spec.project is not a valid Harbor project name");
+    }
+    String robotName = robot.effectiveRobotName();
+    if (robotName == null || !robotName.matches(NAME)) {
+      problems.add(
+          "robot name '"
+              + robotName
+              + "' is not valid in Harbor (lower-case letters and digits separated by single"
+              + " '.', '_' or '-'): set spec.robotName");
+    } else if (spec.getProject() != null
+        && spec.getProject().length() + robotName.length() >= 255) {
+      problems.add("project and robot name together must be shorter than 255 characters");
+    }
+    boolean hasPermissions = spec.getPermissions() != null;
+    if ((spec.getPreset() != null) == hasPermissions) {
+      problems.add("set exactly one of preset or permissions");
+    }
+    if (hasPermissions) {
+      checkPermissions(spec.getPermissions(), problems);
+    }
+    Integer days = spec.getDurationDays();
+    if (days != null && days != -1 && (days < 1 || days > 3650)) {
+      problems.add("durationDays must be -1 (never expires) or between 1 and 3650");
+    }
+    return problems;
+  }
+
+  private static void checkPermissions(List<Permission> permissions, List<String> problems) {
+    if (permissions.isEmpty()) {
+      problems.add("permissions must not be empty");
+      return;
+    }
+    for (Permission p : permissions) {
+      if (p == null
+          || blank(p.getResource())
+          || p.getActions() == null
+          || p.getActions().isEmpty()) {
+        problems.add("every permission needs a resource and at least one action");
+        return;
+      }
+    }
+    List<String> refused = ProjectPermissions.disallowedPairs(permissions);
+    if (!refused.isEmpty()) {
+      problems.add(
+          "Harbor does not allow these project permissions: " + String.join(", ", refused));
+    }
+    Map<String, Set<String>> merged = ProjectPermissions.normalize(permissions);
+    Set<String> repository = merged.getOrDefault("repository", Set.of());
+    if (repository.contains("push") && !repository.contains("pull")) {
+      problems.add("repository push requires repository pull: add pull to the repository actions");
+    }
+    if (merged.size() != permissions.size()) {
+      problems.add("each resource may appear only once in permissions");
+    }
+  }
+
+  private static boolean blank(String s) {
+    return s == null || s.isBlank();
+  }
+}

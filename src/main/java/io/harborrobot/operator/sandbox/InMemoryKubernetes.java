@@ -1,0 +1,94 @@
+package io.harborrobot.operator.sandbox;
+
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.util.HashMap;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * fabric8's mock Kubernetes API in CRUD mode, on a loopback port, with this project's CRDs
+ * installed. It stores and watches objects like an API server but has no schema validation, no
+ * server-side apply and no garbage collection.
+ */
+public final class InMemoryKubernetes implements AutoCloseable {
+
+  /** The CRDs, as committed under crds/ and packaged into the jar. */
+  public static final List<String> CRD_RESOURCES =
+      List.of(
+          "META-INF/crds/harborrobots.harborrobot.io-v1.yml",
+          "META-INF/crds/harborconnections.harborrobot.io-v1.yml");
+
+  // Kept in a field: JUL holds loggers weakly, and the mock server logs every request at INFO.
+  private static final Logger MOCK_SERVER_LOG = Logger.getLogger("io.fabric8.mockwebserver");
+
+  private final KubernetesMockServer server;
+  private final KubernetesClient client;
+
+  private InMemoryKubernetes(KubernetesMockServer server) {
+    this.server = server;
+    this.client = server.createClient();
+  }
+
+  public static InMemoryKubernetes start() {
+    MOCK_SERVER_LOG.setLevel(Level.WARNING);
+    var responses =
+        new HashMap<
+            io.fabric8.mockwebserver.ServerRequest,
+            java.util.Queue<io.fabric8.mockwebserver.ServerResponse>>();
+    KubernetesMockServer server =
+        new KubernetesMockServer(
+            new Context(Serialization.jsonMapper()),
+            new MockWebServer(),
+            responses,
+            new KubernetesMixedDispatcher(responses),
+            false);
+    try {
+      server.init(InetAddress.getByName("127.0.0.1"), 0);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start the in-memory Kubernetes API", e);
+    }
+    InMemoryKubernetes kubernetes = new InMemoryKubernetes(server);
+    kubernetes.installCrds();
+    return kubernetes;
+  }
+
+  public KubernetesClient client() {
+    return client;
+  }
+
+  /** A new client of this API server, e.g. for a second operator instance. */
+  public KubernetesClient newClient() {
+    return server.createClient();
+  }
+
+  private void installCrds() {
+    for (String resource : CRD_RESOURCES) {
+      try (InputStream in = getClass().getClassLoader().getResourceAsStream(resource)) {
+        if (in == null) {
+          throw new IllegalStateException(resource + " is missing from the classpath");
+        }
+        CustomResourceDefinition crd = Serialization.unmarshal(in, CustomResourceDefinition.class);
+        client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    client.close();
+    server.destroy();
+  }
+}

@@ -1,0 +1,219 @@
+package io.harborrobot.operator.secret;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.harborrobot.operator.api.v1alpha1.HarborRobot;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Builds and reads the Kubernetes Secret that carries a robot's credentials.
+ *
+ * <p>Besides the credential itself, the Secret records (in annotations) what the operator knows
+ * about it, so that every step of "persist, then apply" can be resumed after a crash:
+ *
+ * <ul>
+ *   <li>{@value #ROBOT_ID}: the Harbor robot the credential belongs to;
+ *   <li>{@value #APPLIED}: {@code <robotId>:<fingerprint>} of the password Harbor is known to hold,
+ *       written only after Harbor accepted it;
+ *   <li>{@value #PENDING}: fingerprint of a password the operator persisted but may not have set in
+ *       Harbor yet;
+ *   <li>{@value #CREATE_STARTED}: when the operator was about to create the robot, so a robot whose
+ *       create response was lost can be recognised as its own.
+ * </ul>
+ *
+ * A fingerprint is a truncated SHA-256 of the password: it identifies which password is stored
+ * without revealing it, and it lives only on the Secret that holds the password anyway.
+ */
+public final class CredentialSecrets {
+
+  public static final String MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
+  public static final String MANAGED_BY_VALUE = "harbor-robot-operator";
+  public static final String ROBOT_LABEL = "harborrobot.io/robot";
+
+  /** Label selector of every Secret this operator owns; the Secret informer watches only these. */
+  public static final String MANAGED_SELECTOR = MANAGED_BY_LABEL + "=" + MANAGED_BY_VALUE;
+
+  public static final String ROBOT_ID = "harborrobot.io/robot-id";
+  public static final String APPLIED = "harborrobot.io/credential-applied";
+  public static final String PENDING = "harborrobot.io/credential-pending";
+  public static final String CREATE_STARTED = "harborrobot.io/create-started";
+
+  public static final String TYPE_DOCKER_CONFIG_JSON = "kubernetes.io/dockerconfigjson";
+  public static final String KEY_DOCKER_CONFIG_JSON = ".dockerconfigjson";
+  public static final String KEY_USERNAME = "username";
+  public static final String KEY_PASSWORD = "password";
+  public static final String KEY_REGISTRY = "registry";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private CredentialSecrets() {}
+
+  /** The credential a Secret should carry. */
+  public record Credential(String registry, String username, String password) {
+    @Override
+    public String toString() {
+      return "Credential[" + username + "@" + registry + "]";
+    }
+  }
+
+  /** Whether {@code secret} is controlled by {@code robot} (owner reference with its uid). */
+  public static boolean isOwnedBy(Secret secret, HarborRobot robot) {
+    return secret.getMetadata().getOwnerReferences() != null
+        && secret.getMetadata().getOwnerReferences().stream()
+            .anyMatch(
+                ref ->
+                    robot.getMetadata().getUid() != null
+                        && robot.getMetadata().getUid().equals(ref.getUid()));
+  }
+
+  /**
+   * The Secret the operator wants: credential data, managed labels, the user's labels and
+   * annotations, the given bookkeeping annotations, and a controller owner reference.
+   */
+  public static Secret build(
+      HarborRobot robot, Credential credential, Map<String, String> bookkeeping) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    Map<String, String> annotations = new LinkedHashMap<>();
+    if (robot.getSpec().getSecret() != null) {
+      labels.putAll(robot.getSpec().getSecret().getLabels());
+      annotations.putAll(robot.getSpec().getSecret().getAnnotations());
+    }
+    labels.put(MANAGED_BY_LABEL, MANAGED_BY_VALUE);
+    labels.put(ROBOT_LABEL, robot.getMetadata().getName());
+    annotations.keySet().removeIf(k -> k.startsWith("harborrobot.io/"));
+    annotations.putAll(bookkeeping);
+
+    Map<String, String> data = new LinkedHashMap<>();
+    data.put(KEY_DOCKER_CONFIG_JSON, encode(dockerConfigJson(credential)));
+    data.put(KEY_USERNAME, encode(credential.username()));
+    data.put(KEY_PASSWORD, encode(credential.password()));
+    data.put(KEY_REGISTRY, encode(credential.registry()));
+
+    return new SecretBuilder()
+        .withMetadata(
+            new ObjectMetaBuilder()
+                .withName(robot.effectiveSecretName())
+                .withNamespace(robot.getMetadata().getNamespace())
+                .withLabels(labels)
+                .withAnnotations(annotations)
+                .withOwnerReferences(
+                    new OwnerReferenceBuilder()
+                        .withApiVersion(robot.getApiVersion())
+                        .withKind(robot.getKind())
+                        .withName(robot.getMetadata().getName())
+                        .withUid(robot.getMetadata().getUid())
+                        .withController(true)
+                        .withBlockOwnerDeletion(true)
+                        .build())
+                .build())
+        .withType(TYPE_DOCKER_CONFIG_JSON)
+        .withData(data)
+        .build();
+  }
+
+  /** {@code {"auths":{host:{username,password,auth}}}}, what docker and the kubelet read. */
+  public static String dockerConfigJson(Credential credential) {
+    ObjectNode root = JSON.createObjectNode();
+    ObjectNode entry = root.putObject("auths").putObject(credential.registry());
+    entry.put("username", credential.username());
+    entry.put("password", credential.password());
+    entry.put(
+        "auth",
+        Base64.getEncoder()
+            .encodeToString(
+                (credential.username() + ":" + credential.password())
+                    .getBytes(StandardCharsets.UTF_8)));
+    try {
+      return JSON.writeValueAsString(root);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot serialise a docker config", e);
+    }
+  }
+
+  /** The password stored in the Secret, if any. */
+  public static Optional<String> password(Secret secret) {
+    return data(secret, KEY_PASSWORD).filter(p -> !p.isEmpty());
+  }
+
+  /** The credential stored in the Secret, if its keys are all there. */
+  public static Optional<Credential> credential(Secret secret) {
+    Optional<String> registry = data(secret, KEY_REGISTRY);
+    Optional<String> username = data(secret, KEY_USERNAME);
+    Optional<String> password = data(secret, KEY_PASSWORD);
+    if (registry.isEmpty() || username.isEmpty() || password.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new Credential(registry.get(), username.get(), password.get()));
+  }
+
+  /** Whether the Secret's data is exactly what {@code credential} produces (type included). */
+  public static boolean carries(Secret secret, Credential credential) {
+    if (!TYPE_DOCKER_CONFIG_JSON.equals(secret.getType())) {
+      return false;
+    }
+    Optional<Credential> stored = credential(secret);
+    if (stored.isEmpty() || !stored.get().equals(credential)) {
+      return false;
+    }
+    return data(secret, KEY_DOCKER_CONFIG_JSON)
+        .map(json -> sameJson(json, dockerConfigJson(credential)))
+        .orElse(false);
+  }
+
+  public static Optional<String> annotation(Secret secret, String key) {
+    Map<String, String> annotations = secret.getMetadata().getAnnotations();
+    return Optional.ofNullable(annotations == null ? null : annotations.get(key));
+  }
+
+  /** Short, non-reversible identifier of a password. */
+  public static String fingerprint(String password) {
+    try {
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256").digest(password.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest, 0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+
+  /** Value of {@value #APPLIED} for a robot id and password. */
+  public static String appliedMarker(long robotId, String password) {
+    return robotId + ":" + fingerprint(password);
+  }
+
+  private static Optional<String> data(Secret secret, String key) {
+    if (secret.getData() != null && secret.getData().get(key) != null) {
+      return Optional.of(
+          new String(
+              Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8));
+    }
+    if (secret.getStringData() != null && secret.getStringData().get(key) != null) {
+      return Optional.of(secret.getStringData().get(key));
+    }
+    return Optional.empty();
+  }
+
+  private static boolean sameJson(String a, String b) {
+    try {
+      return JSON.readTree(a).equals(JSON.readTree(b));
+    } catch (JsonProcessingException e) {
+      return false;
+    }
+  }
+
+  private static String encode(String value) {
+    return Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8));
+  }
+}

@@ -1,0 +1,113 @@
+package io.harborrobot.operator.reconciler;
+
+import static io.harborrobot.operator.TestRobots.pullRobot;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.harborrobot.operator.api.v1alpha1.HarborRobot;
+import io.harborrobot.operator.api.v1alpha1.Preset;
+import io.harborrobot.operator.harbor.Access;
+import io.harborrobot.operator.harbor.Robot;
+import io.harborrobot.operator.harbor.RobotCreate;
+import io.harborrobot.operator.harbor.RobotPermission;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class DesiredRobotTest {
+
+  private static Robot robot(
+      String description, boolean disabled, long duration, RobotPermission... scopes) {
+    return new Robot(
+        7L,
+        "robot$team-a+ci",
+        description,
+        "project",
+        duration,
+        true,
+        disabled,
+        -1L,
+        List.of(scopes),
+        null,
+        null);
+  }
+
+  private static HarborRobot ci() {
+    HarborRobot robot = pullRobot("team-a", "ci");
+    robot.getSpec().setPreset(Preset.CI);
+    return robot;
+  }
+
+  private static RobotPermission ciScope(String effect) {
+    return new RobotPermission(
+        "project",
+        "team-a",
+        List.of(
+            new Access("tag", "list", effect),
+            new Access("artifact", "read", effect),
+            new Access("repository", "push", effect),
+            new Access("artifact", "list", effect),
+            new Access("repository", "list", effect),
+            new Access("repository", "pull", effect)));
+  }
+
+  @Test
+  void permissionsCompareAsSetsWhateverTheOrderAndAnAbsentEffect() {
+    DesiredRobot desired = DesiredRobot.of(ci());
+    assertThat(desired.drift(robot(null, false, -1, ciScope(null)))).isEmpty();
+    assertThat(desired.drift(robot("", false, -1, ciScope("allow")))).isEmpty();
+  }
+
+  @Test
+  void eachDifferenceIsNamed() {
+    DesiredRobot desired = DesiredRobot.of(ci());
+    assertThat(desired.drift(robot("typed in the UI", true, 30, ciScope("deny"))))
+        .containsExactly("description", "disabled", "duration", "permissions");
+    assertThat(
+            desired.drift(
+                robot(
+                    null,
+                    false,
+                    -1,
+                    new RobotPermission(
+                        "project", "team-a", List.of(new Access("repository", "pull", null))))))
+        .containsExactly("permissions");
+  }
+
+  @Test
+  void theCreateBodyCarriesOneProjectScopeWithExplicitAllow() {
+    RobotCreate create = DesiredRobot.of(ci()).toCreate();
+    assertThat(create.name()).isEqualTo("ci");
+    assertThat(create.level()).isEqualTo("project");
+    assertThat(create.duration()).isEqualTo(-1);
+    assertThat(create.permissions())
+        .singleElement()
+        .satisfies(
+            scope -> {
+              assertThat(scope.kind()).isEqualTo("project");
+              assertThat(scope.namespace()).isEqualTo("team-a");
+              assertThat(scope.access()).hasSize(6).allMatch(a -> "allow".equals(a.effect()));
+            });
+  }
+
+  @Test
+  void theUpdateBodyKeepsHarborsFullNameAndSendsEveryField() {
+    HarborRobot spec = ci();
+    spec.getSpec().setDisabled(true);
+    spec.getSpec().setDurationDays(90);
+    Robot update = DesiredRobot.of(spec).toUpdate(robot("x", false, -1, ciScope(null)));
+    assertThat(update.id()).isEqualTo(7L);
+    assertThat(update.name()).isEqualTo("robot$team-a+ci");
+    assertThat(update.description()).isEmpty();
+    assertThat(update.disable()).isTrue();
+    assertThat(update.duration()).isEqualTo(90);
+    assertThat(update.level()).isEqualTo("project");
+  }
+
+  @Test
+  void theFullNameMatchesWhateverThePrefix() {
+    DesiredRobot desired = DesiredRobot.of(ci());
+    assertThat(desired.isNamed("robot$team-a+ci")).isTrue();
+    assertThat(desired.isNamed("bot+x$team-a+ci")).isTrue();
+    assertThat(desired.isNamed("robot$team-a+ci2")).isFalse();
+    assertThat(desired.isNamed("robot$team-b+ci")).isFalse();
+  }
+}
