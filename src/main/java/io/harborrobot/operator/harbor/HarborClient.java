@@ -9,7 +9,11 @@ import java.util.Optional;
  */
 public interface HarborClient {
 
-  /** GET /api/v2.0/systeminfo (authenticated, so version and registry URL are included). */
+  /**
+   * GET /api/v2.0/systeminfo (authenticated, so version and registry URL are included). Harbor
+   * answers this route to anonymous callers too, and takes credentials it refuses as anonymous (200
+   * without the version, not 401): that answer is {@link HarborException.Kind#UNAUTHORIZED}.
+   */
   SystemInfo systemInfo();
 
   /** GET /api/v2.0/projects/{name}; empty on 404. */

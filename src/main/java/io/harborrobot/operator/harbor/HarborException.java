@@ -31,8 +31,8 @@ public class HarborException extends RuntimeException {
     /** No response: connection refused, reset, TLS failure or timeout. */
     UNREACHABLE(true),
     /**
-     * A non-idempotent request (POST) was sent but no response came back: it may have been applied.
-     * Resolve by looking the object up, never by sending it again blindly.
+     * A non-idempotent request (POST) was sent but no usable response came back: it may have been
+     * applied. Resolve by looking the object up, never by sending it again blindly.
      */
     OUTCOME_UNKNOWN(true),
     /** Harbor answered something this client cannot understand. */
@@ -99,7 +99,12 @@ public class HarborException extends RuntimeException {
     return httpStatus;
   }
 
-  /** Harbor's own error message (first entry of {@code errors}), when there was one. */
+  /**
+   * Harbor's own error message (first entry of {@code errors}), when there was one. When Harbor
+   * gave none (no response, or an answer the client could not use), what the client observed
+   * instead, e.g. {@code "ConnectException: Failed to connect to ..."}; {@code null} when there is
+   * nothing to say (an error status with an empty or non-JSON body).
+   */
   public String harborMessage() {
     return harborMessage;
   }

@@ -299,11 +299,17 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
     if (status.equals(cr.getStatus())) {
       return;
     }
+    LOG.debug(
+        "{}/{}: status -> {} (from resourceVersion {})",
+        cr.getMetadata().getNamespace(),
+        cr.getMetadata().getName(),
+        Conditions.find(status.getConditions(), Conditions.READY).orElse(null),
+        cr.getMetadata().getResourceVersion());
     HarborRobot fresh = new HarborRobot();
     fresh.setMetadata(cr.getMetadata());
     fresh.setSpec(cr.getSpec());
     fresh.setStatus(status);
-    PrimaryUpdateAndCacheUtils.mergePatchStatusAndCacheResource(
+    PrimaryUpdateAndCacheUtils.updateStatusAndCacheResource(
         fresh,
         context,
         r -> {

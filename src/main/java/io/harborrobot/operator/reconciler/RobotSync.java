@@ -205,7 +205,7 @@ public class RobotSync {
               + found.name()
               + " (id "
               + found.id()
-              + ") from a create whose response was lost; taking it over");
+              + ") that this resource was creating when it was interrupted; taking it over");
       return found;
     }
     throw new ReconcileProblem(

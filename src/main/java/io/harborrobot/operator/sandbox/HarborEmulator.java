@@ -307,6 +307,9 @@ public final class HarborEmulator implements AutoCloseable {
   private final ConcurrentHashMap<String, Instant> lockedUntil = new ConcurrentHashMap<>();
   private final AtomicInteger requestCount = new AtomicInteger();
   private final ConcurrentHashMap<String, AtomicInteger> routeCounts = new ConcurrentHashMap<>();
+  private static final int REQUEST_LOG_SIZE = 10_000;
+  private final java.util.concurrent.ConcurrentLinkedDeque<String> requestLog =
+      new java.util.concurrent.ConcurrentLinkedDeque<>();
 
   private HarborEmulator(int port) {
     byte[] commit = new byte[4];
@@ -676,6 +679,7 @@ public final class HarborEmulator implements AutoCloseable {
     lockedUntil.clear();
     requestCount.set(0);
     routeCounts.clear();
+    requestLog.clear();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -697,6 +701,14 @@ public final class HarborEmulator implements AutoCloseable {
     return counts;
   }
 
+  /**
+   * The most recent requests (up to 10,000), oldest first, as {@code "METHOD path?query"} with the
+   * path and query as sent (still URL-encoded).
+   */
+  public List<String> requestLog() {
+    return List.copyOf(requestLog);
+  }
+
   @Override
   public void close() {
     server.stop(0);
@@ -715,6 +727,10 @@ public final class HarborEmulator implements AutoCloseable {
       routeCounts
           .computeIfAbsent(routeKey(method, rawPath), k -> new AtomicInteger())
           .incrementAndGet();
+      requestLog.addLast(method + " " + rawPath + (rawQuery == null ? "" : "?" + rawQuery));
+      while (requestLog.size() > REQUEST_LOG_SIZE) {
+        requestLog.pollFirst();
+      }
       String requestId = exchange.getRequestHeaders().getFirst("X-Request-Id");
       if (requestId == null || requestId.isEmpty()) {
         requestId = UUID.randomUUID().toString();

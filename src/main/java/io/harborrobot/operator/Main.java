@@ -1,0 +1,155 @@
+package io.harborrobot.operator;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.harborrobot.operator.config.OperatorConfig;
+import io.harborrobot.operator.harbor.OkHttpHarborClientFactory;
+import io.harborrobot.operator.ops.OperatorRuntime;
+import io.harborrobot.operator.sandbox.Sandbox;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The one entry point: {@code run} (default) and {@code sandbox}. */
+@Command(
+    name = "harbor-robot-operator",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Manages Harbor robot accounts and their Secrets from HarborRobot resources.",
+    subcommands = {Main.Run.class, Main.SandboxCommand.class})
+public final class Main implements Callable<Integer> {
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  static CommandLine commandLine() {
+    return new CommandLine(new Main())
+        .registerConverter(Duration.class, Main::parseDuration)
+        .setCaseInsensitiveEnumValuesAllowed(true);
+  }
+
+  /** Without a subcommand the operator runs, as in a Deployment. */
+  @Override
+  public Integer call() throws Exception {
+    return new Run().call();
+  }
+
+  /** Runs the operator against the current kubeconfig or the in-cluster service account. */
+  @Command(name = "run", mixinStandardHelpOptions = true, description = "Run the operator.")
+  static final class Run implements Callable<Integer> {
+
+    @Option(
+        names = "--namespaces",
+        split = ",",
+        defaultValue = "${env:WATCH_NAMESPACES:-}",
+        description =
+            "Namespaces to watch, comma-separated; all when empty (env WATCH_NAMESPACES).")
+    List<String> namespaces = List.of();
+
+    @Option(
+        names = "--resync-period",
+        defaultValue = "${env:RESYNC_PERIOD:-10m}",
+        description =
+            "Longest time between two reconciles of an unchanged robot, which bounds how long"
+                + " drift made by hand in Harbor lasts (env RESYNC_PERIOD, default 10m).")
+    Duration resyncPeriod;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      OperatorConfig config =
+          OperatorConfig.defaults()
+              .withResyncPeriod(resyncPeriod)
+              .withNamespaces(
+                  new LinkedHashSet<>(
+                      namespaces.stream().map(String::trim).filter(s -> !s.isEmpty()).toList()));
+      KubernetesClient kubernetes = new KubernetesClientBuilder().build();
+      CountDownLatch stopped = new CountDownLatch(1);
+      try (OperatorRuntime runtime =
+          OperatorRuntime.start(
+              kubernetes, new OkHttpHarborClientFactory(), config, Clock.systemUTC())) {
+        Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "shutdown"));
+        stopped.await();
+      } finally {
+        kubernetes.close();
+      }
+      return 0;
+    }
+  }
+
+  /** Runs everything in one process with an in-memory API server and a Harbor emulator. */
+  @Command(
+      name = "sandbox",
+      mixinStandardHelpOptions = true,
+      description =
+          "Run the operator against an in-memory Kubernetes API and a Harbor emulator, applying"
+              + " the manifests of a folder.")
+  static final class SandboxCommand implements Callable<Integer> {
+
+    @Option(
+        names = "--dir",
+        defaultValue = "examples",
+        description = "Folder of manifests to apply (default: ${DEFAULT-VALUE}).")
+    Path dir;
+
+    @Option(
+        names = "--once",
+        description = "Exit when every HarborRobot is Ready (0) or the timeout passes (1).")
+    boolean once;
+
+    @Option(
+        names = "--timeout",
+        defaultValue = "60s",
+        description = "How long --once waits (default: ${DEFAULT-VALUE}).")
+    Duration timeout;
+
+    @Option(names = "--verbose", description = "Show the operator's log.")
+    boolean verbose;
+
+    @Override
+    public Integer call() throws Exception {
+      return Sandbox.run(dir, once, timeout, verbose, System.out);
+    }
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String version = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"harbor-robot-operator " + (version == null ? "dev" : version)};
+    }
+  }
+
+  /** Accepts Go-style durations (90s, 10m, 1h) and ISO-8601 (PT10M). */
+  static Duration parseDuration(String text) {
+    String value = text.trim().toLowerCase(Locale.ROOT);
+    try {
+      if (value.startsWith("pt") || value.startsWith("p")) {
+        return Duration.parse(text.trim().toUpperCase(Locale.ROOT));
+      }
+      if (value.endsWith("ms")) {
+        return Duration.ofMillis(Long.parseLong(value.substring(0, value.length() - 2)));
+      }
+      long amount = Long.parseLong(value.substring(0, value.length() - 1));
+      return switch (value.charAt(value.length() - 1)) {
+        case 's' -> Duration.ofSeconds(amount);
+        case 'm' -> Duration.ofMinutes(amount);
+        case 'h' -> Duration.ofHours(amount);
+        case 'd' -> Duration.ofDays(amount);
+        default -> throw new IllegalArgumentException(text);
+      };
+    } catch (NumberFormatException | DateTimeParseException | StringIndexOutOfBoundsException e) {
+      throw new CommandLine.TypeConversionException(
+          "'" + text + "' is not a duration (examples: 30s, 10m, 1h, PT10M)");
+    }
+  }
+}

@@ -1,0 +1,212 @@
+package io.harborrobot.operator;
+
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.harborrobot.operator.api.v1alpha1.Condition;
+import io.harborrobot.operator.api.v1alpha1.HarborConnection;
+import io.harborrobot.operator.api.v1alpha1.HarborConnectionSpec;
+import io.harborrobot.operator.api.v1alpha1.HarborRobot;
+import io.harborrobot.operator.api.v1alpha1.SecretReference;
+import io.harborrobot.operator.config.OperatorConfig;
+import io.harborrobot.operator.harbor.OkHttpHarborClientFactory;
+import io.harborrobot.operator.ops.OperatorRuntime;
+import io.harborrobot.operator.sandbox.HarborEmulator;
+import io.harborrobot.operator.sandbox.InMemoryKubernetes;
+import io.harborrobot.operator.sandbox.Sandbox;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+
+/**
+ * The real operator against the in-memory Kubernetes API and the Harbor emulator over HTTP, with
+ * short resync and retry periods. Each test works in a namespace and Harbor project of its own.
+ */
+public final class OperatorHarness implements AutoCloseable {
+
+  public static final Duration RESYNC = Duration.ofSeconds(2);
+  private static final AtomicInteger COUNTER = new AtomicInteger();
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  private final InMemoryKubernetes kubernetes;
+  private final HarborEmulator harbor;
+  private OperatorRuntime operator;
+
+  private OperatorHarness(InMemoryKubernetes kubernetes, HarborEmulator harbor) {
+    this.kubernetes = kubernetes;
+    this.harbor = harbor;
+  }
+
+  public static OperatorHarness start() {
+    InMemoryKubernetes kubernetes = InMemoryKubernetes.start();
+    HarborEmulator harbor = HarborEmulator.start();
+    harbor.setAdminCredentials(Sandbox.ADMIN_USER, Sandbox.ADMIN_PASSWORD);
+    harbor.setLoginLockout(Duration.ZERO);
+    OperatorHarness harness = new OperatorHarness(kubernetes, harbor);
+    harness.startOperator();
+    return harness;
+  }
+
+  /** Starts the operator (again, after {@link #stopOperator}), as after a crash or a restart. */
+  public void startOperator() {
+    operator =
+        OperatorRuntime.start(
+            kubernetes.client(),
+            Sandbox.servedBy(harbor, new OkHttpHarborClientFactory()),
+            OperatorConfig.defaults()
+                .withResyncPeriod(RESYNC)
+                .withRetry(Duration.ofMillis(200), Duration.ofSeconds(2)),
+            Clock.systemUTC());
+  }
+
+  public void stopOperator() {
+    operator.close();
+  }
+
+  public KubernetesClient client() {
+    return kubernetes.client();
+  }
+
+  public HarborEmulator harbor() {
+    return harbor;
+  }
+
+  /** A fresh namespace with a Harbor project of the same name and a HarborConnection "harbor". */
+  public String newTeam() {
+    String team = "team-" + COUNTER.incrementAndGet();
+    client()
+        .namespaces()
+        .resource(new NamespaceBuilder().withNewMetadata().withName(team).endMetadata().build())
+        .create();
+    harbor.createProject(team);
+    client()
+        .secrets()
+        .inNamespace(team)
+        .resource(
+            new SecretBuilder()
+                .withNewMetadata()
+                .withName("harbor-admin")
+                .endMetadata()
+                .withStringData(
+                    Map.of("username", Sandbox.ADMIN_USER, "password", Sandbox.ADMIN_PASSWORD))
+                .build())
+        .create();
+    HarborConnection connection = new HarborConnection();
+    connection.getMetadata().setName("harbor");
+    connection.getMetadata().setNamespace(team);
+    HarborConnectionSpec spec = new HarborConnectionSpec();
+    spec.setUrl("https://harbor.example.com");
+    spec.setCredentialsSecretRef(new SecretReference("harbor-admin"));
+    connection.setSpec(spec);
+    client().resource(connection).create();
+    return team;
+  }
+
+  /** A pull robot in {@code team}'s project; adjust the spec before {@link #create}. */
+  public static HarborRobot pullRobot(String team, String name) {
+    return TestRobots.pullRobot(team, name);
+  }
+
+  public HarborRobot create(HarborRobot robot) {
+    return client().resource(robot).create();
+  }
+
+  /** Changes the spec the way kubectl edit does, retrying when the operator wrote in between. */
+  public HarborRobot edit(String namespace, String name, Consumer<HarborRobot> change) {
+    return client()
+        .resources(HarborRobot.class)
+        .inNamespace(namespace)
+        .withName(name)
+        .edit(
+            r -> {
+              change.accept(r);
+              return r;
+            });
+  }
+
+  public HarborRobot get(String namespace, String name) {
+    return client().resources(HarborRobot.class).inNamespace(namespace).withName(name).get();
+  }
+
+  public Secret secret(String namespace, String name) {
+    return client().secrets().inNamespace(namespace).withName(name).get();
+  }
+
+  public static Optional<Condition> ready(HarborRobot robot) {
+    return robot == null || robot.getStatus() == null
+        ? Optional.empty()
+        : robot.getStatus().getConditions().stream()
+            .filter(c -> "Ready".equals(c.getType()))
+            .findFirst();
+  }
+
+  /** Waits until Ready has {@code status} and {@code reason} for the current generation. */
+  public HarborRobot awaitReady(String namespace, String name, Predicate<Condition> condition) {
+    return await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> get(namespace, name),
+            r ->
+                ready(r)
+                    .filter(c -> c.getObservedGeneration() != null)
+                    .filter(c -> c.getObservedGeneration().equals(r.getMetadata().getGeneration()))
+                    .filter(condition)
+                    .isPresent());
+  }
+
+  public HarborRobot awaitReady(String namespace, String name) {
+    return awaitReady(namespace, name, c -> "True".equals(c.getStatus()));
+  }
+
+  public HarborRobot awaitReason(String namespace, String name, String reason) {
+    return awaitReady(namespace, name, c -> reason.equals(c.getReason()));
+  }
+
+  /**
+   * Logs in to the emulator's registry with the Secret's dockerconfigjson, as docker and the
+   * kubelet would: GET /v2/ with the {@code auth} entry of the registry host.
+   */
+  public boolean dockerConfigLogsIn(Secret secret) {
+    try {
+      String json =
+          new String(
+              Base64.getDecoder().decode(secret.getData().get(".dockerconfigjson")),
+              StandardCharsets.UTF_8);
+      var root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+      var entry = root.path("auths").path(harbor.registryHost());
+      if (entry.isMissingNode()) {
+        return false;
+      }
+      HttpResponse<Void> response =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create("http://" + harbor.registryHost() + "/v2/"))
+                  .header("Authorization", "Basic " + entry.path("auth").asText())
+                  .GET()
+                  .build(),
+              HttpResponse.BodyHandlers.discarding());
+      return response.statusCode() == 200;
+    } catch (Exception e) {
+      throw new AssertionError("registry login check failed to run", e);
+    }
+  }
+
+  @Override
+  public void close() {
+    operator.close();
+    harbor.close();
+    kubernetes.close();
+  }
+}

@@ -1,0 +1,471 @@
+package io.harborrobot.operator.reconciler;
+
+import static io.harborrobot.operator.OperatorHarness.pullRobot;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.IThrowableProxy;
+import ch.qos.logback.core.read.ListAppender;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.harborrobot.operator.OperatorHarness;
+import io.harborrobot.operator.api.v1alpha1.DeletionPolicy;
+import io.harborrobot.operator.api.v1alpha1.HarborRobot;
+import io.harborrobot.operator.api.v1alpha1.Permission;
+import io.harborrobot.operator.api.v1alpha1.Preset;
+import io.harborrobot.operator.sandbox.EmulatedRobot;
+import io.harborrobot.operator.sandbox.HarborEmulator;
+import io.harborrobot.operator.sandbox.Sandbox;
+import io.harborrobot.operator.secret.CredentialSecrets;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/** DESIGN.md §4 behaviours, end to end: operator + in-memory Kubernetes API + Harbor emulator. */
+class HarborRobotIT {
+
+  private static OperatorHarness harness;
+  private static HarborEmulator harbor;
+  private static final ListAppender<ILoggingEvent> LOGS = new ListAppender<>();
+
+  @BeforeAll
+  static void start() {
+    // Everything the operator logs, at every level, is checked for secrets.
+    ((Logger) LoggerFactory.getLogger("io.harborrobot")).setLevel(Level.DEBUG);
+    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    LOGS.start();
+    root.addAppender(LOGS);
+    harness = OperatorHarness.start();
+    harbor = harness.harbor();
+  }
+
+  @AfterAll
+  static void stop() {
+    harness.close();
+    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(LOGS);
+  }
+
+  @Test
+  void createsTheRobotAndAPullSecretThatLogsIn() {
+    String team = harness.newTeam();
+    harness.create(pullRobot(team, "app-pull"));
+
+    HarborRobot robot = harness.awaitReady(team, "app-pull");
+
+    EmulatedRobot inHarbor = harbor.findRobot(team, "app-pull").orElseThrow();
+    assertThat(inHarbor.permissions()).containsExactly("repository:pull");
+    assertThat(robot.getStatus().getRobotId()).isEqualTo(inHarbor.id());
+    assertThat(robot.getStatus().getRobotName()).isEqualTo("robot$" + team + "+app-pull");
+    assertThat(robot.getStatus().getSecretName()).isEqualTo("app-pull");
+    assertThat(robot.getStatus().getConnection()).isEqualTo("HarborConnection/harbor");
+    assertThat(robot.getStatus().getExpiresAt()).isNull();
+
+    Secret secret = harness.secret(team, "app-pull");
+    assertThat(secret.getType()).isEqualTo("kubernetes.io/dockerconfigjson");
+    assertThat(secret.getData())
+        .containsKeys(".dockerconfigjson", "username", "password", "registry");
+    assertThat(decode(secret, "username")).isEqualTo("robot$" + team + "+app-pull");
+    assertThat(decode(secret, "registry")).isEqualTo(harbor.registryHost());
+    assertThat(secret.getMetadata().getLabels())
+        .containsEntry("app.kubernetes.io/managed-by", "harbor-robot-operator")
+        .containsEntry("harborrobot.io/robot", "app-pull");
+    assertThat(secret.getMetadata().getOwnerReferences())
+        .singleElement()
+        .satisfies(
+            ref -> {
+              assertThat(ref.getUid()).isEqualTo(robot.getMetadata().getUid());
+              assertThat(ref.getController()).isTrue();
+            });
+    assertThat(harness.dockerConfigLogsIn(secret)).isTrue();
+    assertThat(events(team, "app-pull")).extracting(Event::getReason).contains("Created");
+  }
+
+  @Test
+  void specChangesUpdateTheSameRobotInPlace() {
+    String team = harness.newTeam();
+    harness.create(pullRobot(team, "builder"));
+    long id = harness.awaitReady(team, "builder").getStatus().getRobotId();
+
+    harness.edit(
+        team,
+        "builder",
+        r -> {
+          r.getSpec().setPreset(null);
+          r.getSpec()
+              .setPermissions(
+                  List.of(
+                      new Permission("repository", List.of("pull", "push")),
+                      new Permission("tag", List.of("list"))));
+          r.getSpec().setDescription("builds images");
+          r.getSpec().setDurationDays(30);
+        });
+
+    HarborRobot updated = harness.awaitReady(team, "builder");
+    EmulatedRobot inHarbor = harbor.robot(id).orElseThrow();
+    assertThat(updated.getStatus().getRobotId()).isEqualTo(id);
+    assertThat(inHarbor.permissions())
+        .containsExactlyInAnyOrder("repository:pull", "repository:push", "tag:list");
+    assertThat(inHarbor.description()).isEqualTo("builds images");
+    assertThat(inHarbor.duration()).isEqualTo(30);
+    // Harbor counts the lifetime from the robot's creation, not from the update.
+    assertThat(inHarbor.expiresAt())
+        .isEqualTo(inHarbor.creationTime().getEpochSecond() + Duration.ofDays(30).toSeconds());
+    assertThat(updated.getStatus().getExpiresAt()).isNotNull();
+    assertThat(harbor.robots()).filteredOn(r -> team.equals(r.project())).hasSize(1);
+
+    harness.edit(team, "builder", r -> r.getSpec().setDisabled(true));
+    harness.awaitReason(team, "builder", Reasons.DISABLED);
+    assertThat(harbor.robot(id).orElseThrow().disabled()).isTrue();
+    assertThat(harness.dockerConfigLogsIn(harness.secret(team, "builder"))).isFalse();
+
+    harness.edit(team, "builder", r -> r.getSpec().setDisabled(false));
+    harness.awaitReason(team, "builder", Reasons.SYNCED);
+    assertThat(harbor.robot(id).orElseThrow().disabled()).isFalse();
+    assertThat(harness.dockerConfigLogsIn(harness.secret(team, "builder"))).isTrue();
+  }
+
+  @Test
+  void driftMadeByHandInHarborIsReverted() {
+    String team = harness.newTeam();
+    harness.create(pullRobot(team, "drifty"));
+    long id = harness.awaitReady(team, "drifty").getStatus().getRobotId();
+
+    harbor.setPermissionsByHand(
+        id, Set.of("repository:pull", "repository:push", "repository:delete"));
+    harbor.setDescriptionByHand(id, "changed in the UI");
+    harbor.setDisabledByHand(id, true);
+
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> {
+              EmulatedRobot robot = harbor.robot(id).orElseThrow();
+              assertThat(robot.permissions()).containsExactly("repository:pull");
+              assertThat(robot.description()).isEmpty();
+              assertThat(robot.disabled()).isFalse();
+            });
+    awaitEvent(team, "drifty", Reasons.UPDATED);
+  }
+
+  @Test
+  void aRobotDeletedByHandIsRecreatedWithAWorkingSecret() {
+    String team = harness.newTeam();
+    harness.create(pullRobot(team, "fragile"));
+    long id = harness.awaitReady(team, "fragile").getStatus().getRobotId();
+
+    harbor.deleteRobotByHand(id);
+
+    HarborRobot recreated =
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(
+                () -> harness.get(team, "fragile"),
+                r -> r.getStatus().getRobotId() != null && r.getStatus().getRobotId() != id);
+    assertThat(harbor.robot(recreated.getStatus().getRobotId())).isPresent();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> harness.dockerConfigLogsIn(harness.secret(team, "fragile")));
+    assertThat(harbor.robots()).filteredOn(r -> team.equals(r.project())).hasSize(1);
+  }
+
+  @Test
+  void aDeletedSecretIsRecreatedWithAWorkingCredential() {
+    String team = harness.newTeam();
+    harness.create(pullRobot(team, "keeper"));
+    long id = harness.awaitReady(team, "keeper").getStatus().getRobotId();
+    String oldPassword = decode(harness.secret(team, "keeper"), "password");
+
+    harness.client().secrets().inNamespace(team).withName("keeper").delete();
+
+    Secret recreated =
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(
+                () -> harness.secret(team, "keeper"),
+                s -> s != null && harness.dockerConfigLogsIn(s));
+    assertThat(decode(recreated, "password")).isNotEqualTo(oldPassword);
+    assertThat(harbor.credentialsWork("robot$" + team + "+keeper", oldPassword)).isFalse();
+    assertThat(harness.get(team, "keeper").getStatus().getRobotId()).isEqualTo(id);
+    assertThat(harbor.robots()).filteredOn(r -> team.equals(r.project())).hasSize(1);
+  }
+
+  @Test
+  void aPasswordEditedInTheSecretIsReplacedAndWorks() {
+    String team = harness.newTeam();
+    harness.create(pullRobot(team, "edited"));
+    harness.awaitReady(team, "edited");
+
+    Secret secret = harness.secret(team, "edited");
+    secret.getData().put("password", encode("Typed1nByHand"));
+    harness.client().resource(secret).update();
+
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> {
+              Secret repaired = harness.secret(team, "edited");
+              assertThat(decode(repaired, "password")).isNotEqualTo("Typed1nByHand");
+              assertThat(harness.dockerConfigLogsIn(repaired)).isTrue();
+            });
+    awaitEvent(team, "edited", Reasons.CREDENTIAL_REPAIRED);
+  }
+
+  @Test
+  void deletingTheResourceDeletesTheRobotAndReleasesTheFinalizer() {
+    String team = harness.newTeam();
+    harness.create(pullRobot(team, "short-lived"));
+    long id = harness.awaitReady(team, "short-lived").getStatus().getRobotId();
+    assertThat(harness.get(team, "short-lived").getMetadata().getFinalizers()).isNotEmpty();
+
+    harness
+        .client()
+        .resources(HarborRobot.class)
+        .inNamespace(team)
+        .withName("short-lived")
+        .delete();
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> harness.get(team, "short-lived") == null);
+    assertThat(harbor.robot(id)).isEmpty();
+    assertThat(harness.secret(team, "short-lived")).isNull();
+  }
+
+  @Test
+  void deletionPolicyOrphanKeepsTheRobotInHarbor() {
+    String team = harness.newTeam();
+    HarborRobot robot = pullRobot(team, "kept");
+    robot.getSpec().setDeletionPolicy(DeletionPolicy.Orphan);
+    harness.create(robot);
+    long id = harness.awaitReady(team, "kept").getStatus().getRobotId();
+
+    harness.client().resources(HarborRobot.class).inNamespace(team).withName("kept").delete();
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> harness.get(team, "kept") == null);
+    assertThat(harbor.robot(id)).isPresent();
+  }
+
+  @Test
+  void aRobotAlreadyGoneFromHarborDoesNotBlockDeletion() {
+    String team = harness.newTeam();
+    harness.create(pullRobot(team, "gone"));
+    long id = harness.awaitReady(team, "gone").getStatus().getRobotId();
+    harness.stopOperator();
+    try {
+      harbor.deleteRobotByHand(id);
+      harness.client().resources(HarborRobot.class).inNamespace(team).withName("gone").delete();
+    } finally {
+      harness.startOperator();
+    }
+    await().atMost(Duration.ofSeconds(30)).until(() -> harness.get(team, "gone") == null);
+  }
+
+  @Test
+  void deletionWaitsWhileHarborIsUnreachableAndSaysWhy() {
+    String team = harness.newTeam();
+    harness.create(pullRobot(team, "patient"));
+    long id = harness.awaitReady(team, "patient").getStatus().getRobotId();
+    for (int i = 0; i < 3; i++) {
+      harbor.failNext("DELETE", "/api/v2.0/robots/.*", 503);
+    }
+
+    harness.client().resources(HarborRobot.class).inNamespace(team).withName("patient").delete();
+
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                events(team, "patient").stream()
+                    .anyMatch(e -> Reasons.DELETING.equals(e.getReason())));
+    await().atMost(Duration.ofSeconds(30)).until(() -> harness.get(team, "patient") == null);
+    assertThat(harbor.robot(id)).isEmpty();
+  }
+
+  @Test
+  void aCreateWhoseResponseWasLostEndsWithExactlyOneWorkingRobot() {
+    String team = harness.newTeam();
+    harbor.loseResponseNext("POST", "/api/v2.0/robots");
+
+    harness.create(pullRobot(team, "unlucky"));
+
+    HarborRobot robot = harness.awaitReady(team, "unlucky");
+    assertThat(harbor.robots()).filteredOn(r -> team.equals(r.project())).hasSize(1);
+    assertThat(robot.getStatus().getRobotId())
+        .isEqualTo(harbor.findRobot(team, "unlucky").orElseThrow().id());
+    assertThat(harness.dockerConfigLogsIn(harness.secret(team, "unlucky"))).isTrue();
+    assertThat(events(team, "unlucky")).extracting(Event::getReason).contains(Reasons.RECOVERED);
+  }
+
+  @Test
+  void aFailureBetweenCreateAndSetSecretEndsWithOneWorkingRobot() {
+    String team = harness.newTeam();
+    harbor.failNext("PATCH", "/api/v2.0/robots/.*", 500);
+
+    harness.create(pullRobot(team, "halfway"));
+
+    harness.awaitReady(team, "halfway");
+    assertThat(harbor.robots()).filteredOn(r -> team.equals(r.project())).hasSize(1);
+    assertThat(harness.dockerConfigLogsIn(harness.secret(team, "halfway"))).isTrue();
+  }
+
+  @Test
+  void aSecretTheOperatorDoesNotOwnIsLeftUntouched() {
+    String team = harness.newTeam();
+    Secret foreign =
+        new SecretBuilder()
+            .withNewMetadata()
+            .withName("taken")
+            .withNamespace(team)
+            .endMetadata()
+            .withStringData(Map.of("token", "somebody-elses"))
+            .build();
+    harness.client().resource(foreign).create();
+    Secret before = harness.secret(team, "taken");
+
+    harness.create(pullRobot(team, "taken"));
+
+    HarborRobot robot = harness.awaitReason(team, "taken", Reasons.SECRET_CONFLICT);
+    assertThat(ready(robot).getStatus()).isEqualTo("False");
+    Secret after = harness.secret(team, "taken");
+    assertThat(after.getData()).isEqualTo(before.getData());
+    assertThat(after.getMetadata().getResourceVersion())
+        .isEqualTo(before.getMetadata().getResourceVersion());
+    assertThat(harbor.findRobot(team, "taken")).isEmpty();
+    assertThat(events(team, "taken"))
+        .extracting(Event::getReason)
+        .contains(Reasons.SECRET_CONFLICT);
+  }
+
+  @Test
+  void aRobotThisResourceDidNotCreateIsReportedAndLeftAlone() {
+    String team = harness.newTeam();
+    long id = harbor.createRobotByHand(team, "shared", Set.of("repository:pull"), -1);
+
+    harness.create(pullRobot(team, "shared"));
+
+    harness.awaitReason(team, "shared", Reasons.ROBOT_CONFLICT);
+    EmulatedRobot untouched = harbor.robot(id).orElseThrow();
+    assertThat(untouched.updateTime()).isEqualTo(untouched.creationTime());
+    assertThat(harness.secret(team, "shared")).isNull();
+  }
+
+  @Test
+  void aMissingProjectIsReportedAndPickedUpOnceItExists() {
+    String team = harness.newTeam();
+    HarborRobot robot = pullRobot(team, "early");
+    robot.getSpec().setProject(team + "-later");
+    harness.create(robot);
+
+    harness.awaitReason(team, "early", Reasons.PROJECT_NOT_FOUND);
+    assertThat(harbor.findRobot(team + "-later", "early")).isEmpty();
+
+    harbor.createProject(team + "-later");
+    harness.awaitReady(team, "early");
+    assertThat(harbor.findRobot(team + "-later", "early")).isPresent();
+  }
+
+  @Test
+  void anInvalidSpecIsReportedWithoutCallingHarbor() {
+    String team = harness.newTeam();
+    HarborRobot robot = pullRobot(team, "pushy");
+    robot.getSpec().setPreset(null);
+    robot.getSpec().setPermissions(List.of(new Permission("repository", List.of("push"))));
+
+    harness.create(robot);
+
+    HarborRobot reported = harness.awaitReason(team, "pushy", Reasons.INVALID_SPEC);
+    assertThat(ready(reported).getMessage()).contains("push requires repository pull");
+    assertThat(harbor.findRobot(team, "pushy")).isEmpty();
+    assertThat(harbor.requestLog())
+        .noneMatch(r -> r.contains("pushy") || r.matches(".*/" + team + "([?/].*)?"));
+  }
+
+  @Test
+  void theSecretValueNeverAppearsInStatusEventsOrLogs() {
+    String team = harness.newTeam();
+    HarborRobot robot = pullRobot(team, "quiet");
+    robot.getSpec().setPreset(Preset.CI);
+    harness.create(robot);
+    harness.awaitReady(team, "quiet");
+    String password = decode(harness.secret(team, "quiet"), "password");
+
+    String status = Serialization.asJson(harness.get(team, "quiet").getStatus());
+    String events = Serialization.asJson(events(team, "quiet"));
+    assertThat(status).doesNotContain(password);
+    assertThat(events).doesNotContain(password).isNotEmpty();
+    List<String> logLines;
+    synchronized (LOGS) { // AppenderBase.doAppend holds the same lock
+      logLines =
+          LOGS.list.stream()
+              .map(e -> e.getFormattedMessage() + " " + throwableText(e.getThrowableProxy()))
+              .toList();
+    }
+    assertThat(logLines).isNotEmpty().noneMatch(line -> line.contains(password));
+    assertThat(logLines).noneMatch(line -> line.contains(Sandbox.ADMIN_PASSWORD));
+  }
+
+  private static String throwableText(IThrowableProxy proxy) {
+    StringBuilder sb = new StringBuilder();
+    for (IThrowableProxy p = proxy; p != null; p = p.getCause()) {
+      sb.append(p.getClassName()).append(": ").append(p.getMessage()).append(' ');
+    }
+    return sb.toString();
+  }
+
+  @Test
+  void aSecretNameChangeMovesTheCredentialAndRemovesTheOldSecret() {
+    String team = harness.newTeam();
+    harness.create(pullRobot(team, "mover"));
+    harness.awaitReady(team, "mover");
+
+    harness.edit(team, "mover", r -> r.getSpec().getSecret().setName("moved"));
+
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> {
+              assertThat(harness.secret(team, "moved")).isNotNull();
+              assertThat(harness.dockerConfigLogsIn(harness.secret(team, "moved"))).isTrue();
+              assertThat(harness.secret(team, "mover")).isNull();
+            });
+    assertThat(harness.secret(team, "moved").getMetadata().getAnnotations())
+        .containsKey(CredentialSecrets.APPLIED);
+  }
+
+  private static io.harborrobot.operator.api.v1alpha1.Condition ready(HarborRobot robot) {
+    return OperatorHarness.ready(robot).orElseThrow();
+  }
+
+  private static void awaitEvent(String namespace, String name, String reason) {
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () ->
+                assertThat(events(namespace, name)).extracting(Event::getReason).contains(reason));
+  }
+
+  private static List<Event> events(String namespace, String name) {
+    return harness.client().v1().events().inNamespace(namespace).list().getItems().stream()
+        .filter(e -> name.equals(e.getInvolvedObject().getName()))
+        .toList();
+  }
+
+  private static String decode(Secret secret, String key) {
+    return new String(
+        Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
+  }
+
+  private static String encode(String value) {
+    return Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8));
+  }
+}
