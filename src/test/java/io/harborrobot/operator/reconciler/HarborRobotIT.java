@@ -442,6 +442,62 @@ class HarborRobotIT {
         .containsKey(CredentialSecrets.APPLIED);
   }
 
+  @Test
+  void anUnchangedRobotCostsOneHarborRequestPerResyncAndWritesNothing() {
+    String team = harness.newTeam();
+    harness.create(pullRobot(team, "steady"));
+    HarborRobot before = harness.awaitReason(team, "steady", Reasons.SYNCED);
+    long id = before.getStatus().getRobotId();
+    Secret secretBefore = harness.secret(team, "steady");
+    int start = harbor.requestLog().size();
+
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> requestsAbout(team, "steady", id, start).size() >= 3);
+
+    assertThat(requestsAbout(team, "steady", id, start))
+        .allMatch(r -> r.equals("GET /api/v2.0/robots/" + id));
+    assertThat(harness.get(team, "steady").getMetadata().getResourceVersion())
+        .isEqualTo(before.getMetadata().getResourceVersion());
+    assertThat(harness.secret(team, "steady").getMetadata().getResourceVersion())
+        .isEqualTo(secretBefore.getMetadata().getResourceVersion());
+  }
+
+  @Test
+  void anOperatorRestartChangesNothing() {
+    String team = harness.newTeam();
+    harness.create(pullRobot(team, "durable"));
+    HarborRobot before = harness.awaitReason(team, "durable", Reasons.SYNCED);
+    long id = before.getStatus().getRobotId();
+    Secret secretBefore = harness.secret(team, "durable");
+    int start = harbor.requestLog().size();
+
+    harness.stopOperator();
+    harness.startOperator();
+
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> !requestsAbout(team, "durable", id, start).isEmpty());
+    assertThat(requestsAbout(team, "durable", id, start))
+        .allMatch(r -> r.equals("GET /api/v2.0/robots/" + id));
+    assertThat(harbor.robots()).filteredOn(r -> team.equals(r.project())).hasSize(1);
+    assertThat(harness.secret(team, "durable").getMetadata().getResourceVersion())
+        .isEqualTo(secretBefore.getMetadata().getResourceVersion());
+    assertThat(harness.dockerConfigLogsIn(harness.secret(team, "durable"))).isTrue();
+  }
+
+  /** Requests since {@code start} that concern this robot: its id, its name or its project. */
+  private static List<String> requestsAbout(String project, String name, long id, int start) {
+    List<String> log = harbor.requestLog();
+    return log.subList(Math.min(start, log.size()), log.size()).stream()
+        .filter(
+            r ->
+                r.matches(".*/robots/" + id + "([?/].*)?")
+                    || r.contains(name)
+                    || r.matches(".*/projects/" + project + "([?/].*)?"))
+        .toList();
+  }
+
   private static io.harborrobot.operator.api.v1alpha1.Condition ready(HarborRobot robot) {
     return OperatorHarness.ready(robot).orElseThrow();
   }
