@@ -198,30 +198,32 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
       deleteOwnedSecret(cr);
       return DeleteControl.defaultDelete();
     }
-    Long robotId = ownedRobotId(cr);
-    if (robotId == null) {
-      // Nothing was ever created (or recorded) for this resource: nothing to delete in Harbor.
+    if (!sync.mayOwnRobot(cr)) {
+      // Nothing was ever created for this resource (or recorded as under way): Harbor has
+      // nothing of it, so a missing connection or an invalid spec must not hold the deletion up.
       deleteOwnedSecret(cr);
       return DeleteControl.defaultDelete();
     }
     try {
       HarborSession session = sessions.sessionFor(cr, name -> connection(cr, name));
-      boolean existed = session.client().deleteRobot(robotId);
-      events.normal(
-          cr,
-          Reasons.DELETED,
-          existed
-              ? "Deleted robot " + robotId + " in Harbor"
-              : "Robot " + robotId + " was already gone from Harbor");
+      Optional<Robot> owned = sync.ownedRobot(cr, session);
+      if (owned.isPresent()) {
+        long robotId = owned.get().id();
+        boolean existed = session.client().deleteRobot(robotId);
+        events.normal(
+            cr,
+            Reasons.DELETED,
+            existed
+                ? "Deleted robot " + owned.get().name() + " (id " + robotId + ") in Harbor"
+                : "Robot " + robotId + " was already gone from Harbor");
+      }
       deleteOwnedSecret(cr);
       return DeleteControl.defaultDelete();
     } catch (ReconcileProblem | HarborException e) {
       ReconcileProblem problem = asProblem(e);
       HarborRobotStatus status = copyOf(cr.getStatus());
       String message =
-          "Cannot delete robot "
-              + robotId
-              + " in Harbor yet: "
+          "Cannot delete the robot in Harbor yet: "
               + problem.getMessage()
               + ". The finalizer stays until it succeeds (or set deletionPolicy: Orphan)";
       if (setReady(cr, status, false, problem.reason(), message)) {
@@ -235,18 +237,6 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
       }
       return DeleteControl.noFinalizerRemoval().rescheduleAfter(retryBackoff);
     }
-  }
-
-  private Long ownedRobotId(HarborRobot cr) {
-    if (cr.getStatus() != null && cr.getStatus().getRobotId() != null) {
-      return cr.getStatus().getRobotId();
-    }
-    return secrets
-        .find(cr.getMetadata().getNamespace(), cr.effectiveSecretName())
-        .filter(s -> CredentialSecrets.isOwnedBy(s, cr))
-        .flatMap(s -> CredentialSecrets.annotation(s, CredentialSecrets.ROBOT_ID))
-        .map(Long::valueOf)
-        .orElse(null);
   }
 
   private void deleteOwnedSecret(HarborRobot cr) {

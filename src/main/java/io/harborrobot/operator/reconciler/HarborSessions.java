@@ -60,6 +60,12 @@ public class HarborSessions {
   public HarborSession sessionFor(
       HarborRobot robot, Function<String, Optional<HarborConnection>> connections) {
     String namespace = robot.getMetadata().getNamespace();
+    if (robot.getSpec() == null
+        || robot.getSpec().getConnectionRef() == null
+        || robot.getSpec().getConnectionRef().getName() == null) {
+      throw new ReconcileProblem(
+          Reasons.INVALID_SPEC, "spec.connectionRef.name is required", false);
+    }
     String name = robot.getSpec().getConnectionRef().getName();
     String display = "HarborConnection/" + name;
     HarborConnection connection =

@@ -98,7 +98,7 @@ public class RobotSync {
     boolean created = false;
     Instant secretSetAt = null;
     if (robot == null) {
-      RobotCreated response = harbor.createRobot(desired.toCreate());
+      RobotCreated response = create(cr, desired, harbor, secret, marks);
       created = true;
       // Harbor generated its own secret; ours replaces it before anyone could use it.
       harbor.setRobotSecret(response.id(), RobotSecret.of(password));
@@ -176,6 +176,80 @@ public class RobotSync {
     secrets.write(
         cr, secret, new Credential(session.registryHost(), robot.name(), password), marks);
     return new Outcome(robot, created, secretSetAt);
+  }
+
+  /**
+   * The robot {@code cr} owns in Harbor, for deletion: empty when it never created one, when the
+   * robot is gone, or when the robot of that name belongs to someone else.
+   */
+  public Optional<Robot> ownedRobot(HarborRobot cr, HarborSession session) {
+    Map<String, String> marks = ownedSecretMarks(cr);
+    if (!mayOwnRobot(cr, marks)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.ofNullable(locate(cr, DesiredRobot.of(cr), session.client(), marks));
+    } catch (ReconcileProblem p) {
+      if (Reasons.ROBOT_CONFLICT.equals(p.reason())
+          || Reasons.PROJECT_NOT_FOUND.equals(p.reason())) {
+        return Optional.empty();
+      }
+      throw p;
+    }
+  }
+
+  /**
+   * Whether {@code cr} may own a robot in Harbor, from what Kubernetes holds: a recorded robot id
+   * or a create that was under way. When not, deleting it needs no call to Harbor.
+   */
+  public boolean mayOwnRobot(HarborRobot cr) {
+    return mayOwnRobot(cr, ownedSecretMarks(cr));
+  }
+
+  private static boolean mayOwnRobot(HarborRobot cr, Map<String, String> marks) {
+    return recordedRobotId(cr, marks) != null || marks.containsKey(CREATE_STARTED);
+  }
+
+  private Map<String, String> ownedSecretMarks(HarborRobot cr) {
+    return bookkeeping(
+        secrets
+            .find(cr.getMetadata().getNamespace(), cr.effectiveSecretName())
+            .filter(s -> CredentialSecrets.isOwnedBy(s, cr))
+            .orElse(null));
+  }
+
+  /**
+   * POSTs the robot. When Harbor answers with a refusal, nothing was created, so the record that a
+   * create was under way is withdrawn: a robot of that name found later is someone else's.
+   */
+  private RobotCreated create(
+      HarborRobot cr,
+      DesiredRobot desired,
+      HarborClient harbor,
+      Secret secret,
+      Map<String, String> marks) {
+    try {
+      return harbor.createRobot(desired.toCreate());
+    } catch (HarborException e) {
+      if (!e.kind().isTransient()) {
+        marks.remove(CREATE_STARTED);
+        Credential stored = CredentialSecrets.credential(secret).orElseThrow();
+        secrets.write(cr, secret, stored, marks);
+      }
+      if (e.kind() == HarborException.Kind.CONFLICT) {
+        throw new ReconcileProblem(
+            Reasons.ROBOT_CONFLICT,
+            "Robot "
+                + desired.robotName()
+                + " was created in project "
+                + desired.project()
+                + " by someone else while this HarborRobot was creating it; it was left"
+                + " untouched",
+            false,
+            e);
+      }
+      throw e;
+    }
   }
 
   /**

@@ -24,6 +24,7 @@ import io.harborrobot.operator.sandbox.Sandbox;
 import io.harborrobot.operator.secret.CredentialSecrets;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -259,7 +260,7 @@ class HarborRobotIT {
   void aRobotAlreadyGoneFromHarborDoesNotBlockDeletion() {
     String team = harness.newTeam();
     harness.create(pullRobot(team, "gone"));
-    long id = harness.awaitReady(team, "gone").getStatus().getRobotId();
+    long id = harness.awaitReason(team, "gone", Reasons.SYNCED).getStatus().getRobotId();
     harness.stopOperator();
     try {
       harbor.deleteRobotByHand(id);
@@ -357,6 +358,67 @@ class HarborRobotIT {
     EmulatedRobot untouched = harbor.robot(id).orElseThrow();
     assertThat(untouched.updateTime()).isEqualTo(untouched.creationTime());
     assertThat(harness.secret(team, "shared")).isNull();
+  }
+
+  @Test
+  void aRobotCreatedByHandWhileTheOperatorCreatesItIsNotTakenOver() {
+    String team = harness.newTeam();
+    // Whatever the order of the operator's create and the hand-made one, the robot is not ours.
+    harbor.failNext("POST", "/api/v2.0/robots", 409);
+    harness.create(pullRobot(team, "contested"));
+    long id = harbor.createRobotByHand(team, "contested", Set.of("repository:pull"), -1);
+
+    harness.awaitReason(team, "contested", Reasons.ROBOT_CONFLICT);
+    int start = harbor.requestLog().size();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> requestsAbout(team, "contested", id, start).size() >= 2);
+
+    EmulatedRobot untouched = harbor.robot(id).orElseThrow();
+    assertThat(untouched.updateTime()).isEqualTo(untouched.creationTime());
+    assertThat(harbor.robots()).filteredOn(r -> team.equals(r.project())).hasSize(1);
+    assertThat(ready(harness.get(team, "contested")).getReason()).isEqualTo(Reasons.ROBOT_CONFLICT);
+    Secret secret = harness.secret(team, "contested");
+    assertThat(secret == null ? Map.of() : secret.getMetadata().getAnnotations())
+        .doesNotContainKey(CredentialSecrets.CREATE_STARTED);
+  }
+
+  @Test
+  void deletingAResourceWhoseCreateResponseWasLostDeletesTheRobot() {
+    String team = harness.newTeam();
+    harness.stopOperator();
+    long id;
+    try {
+      // The state a crash right after a POST whose response was lost leaves behind: the Secret
+      // records that a create was under way, Harbor holds the robot, the status knows nothing.
+      HarborRobot robot = pullRobot(team, "interrupted");
+      robot.getMetadata().setFinalizers(List.of("harborrobots.harborrobot.io/finalizer"));
+      robot = harness.create(robot);
+      Instant started = Instant.now().minusSeconds(1);
+      harness
+          .client()
+          .resource(
+              CredentialSecrets.build(
+                  robot,
+                  new CredentialSecrets.Credential(
+                      harbor.registryHost(),
+                      "robot$" + team + "+interrupted",
+                      "Pending0Secret0Value"),
+                  Map.of(CredentialSecrets.CREATE_STARTED, started.toString())))
+          .create();
+      id = harbor.createRobotByHand(team, "interrupted", Set.of("repository:pull"), -1);
+      harness
+          .client()
+          .resources(HarborRobot.class)
+          .inNamespace(team)
+          .withName("interrupted")
+          .delete();
+    } finally {
+      harness.startOperator();
+    }
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> harness.get(team, "interrupted") == null);
+    assertThat(harbor.robot(id)).isEmpty();
   }
 
   @Test
