@@ -51,6 +51,7 @@ public class HarborException extends RuntimeException {
   }
 
   private final Kind kind;
+  private final String operation;
   private final int httpStatus;
   private final String harborMessage;
   private final String requestId;
@@ -66,6 +67,7 @@ public class HarborException extends RuntimeException {
       Throwable cause) {
     super(describe(kind, httpStatus, operation, harborMessage, requestId), cause);
     this.kind = kind;
+    this.operation = operation;
     this.httpStatus = httpStatus;
     this.harborMessage = harborMessage;
     this.requestId = requestId;
@@ -92,6 +94,14 @@ public class HarborException extends RuntimeException {
 
   public Kind kind() {
     return kind;
+  }
+
+  /**
+   * The message without the request id: the same for every repetition of the same failure, so it
+   * can go into a condition without a new Event and status write at every retry.
+   */
+  public String summary() {
+    return describe(kind, httpStatus, operation, harborMessage, null);
   }
 
   /** The HTTP status, or 0 when no response was received. */

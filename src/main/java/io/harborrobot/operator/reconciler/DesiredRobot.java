@@ -61,10 +61,22 @@ public final class DesiredRobot {
     return disabled;
   }
 
-  /** The POST body. Harbor ignores disable on create; a PUT follows when the robot is disabled. */
-  public RobotCreate toCreate() {
+  /**
+   * The description a robot carries between its create and the PUT that follows: it names the token
+   * recorded in the Secret, which is how a robot whose create response was lost is told apart from
+   * one somebody else made.
+   */
+  public static String creationMarker(String token) {
+    return "harbor-robot-operator is creating this robot (token " + token + ")";
+  }
+
+  /**
+   * The POST body, with the creation marker as description. Harbor ignores disable on create; the
+   * PUT that follows sets the real description and disables the robot when asked.
+   */
+  public RobotCreate toCreate(String token) {
     return new RobotCreate(
-        robotName, description, LEVEL_PROJECT, durationDays, List.of(permissionScope()));
+        robotName, creationMarker(token), LEVEL_PROJECT, durationDays, List.of(permissionScope()));
   }
 
   /** The full PUT body for {@code current}: Harbor replaces every field it is given. */
@@ -81,6 +93,22 @@ public final class DesiredRobot {
         List.of(permissionScope()),
         null,
         null);
+  }
+
+  /** {@code current} as Harbor holds it after {@link #toUpdate} with an unchanged duration. */
+  public Robot applyTo(Robot current) {
+    return new Robot(
+        current.id(),
+        current.name(),
+        description,
+        LEVEL_PROJECT,
+        durationDays,
+        current.editable(),
+        disabled,
+        current.expiresAt(),
+        List.of(permissionScope()),
+        current.creationTime(),
+        current.updateTime());
   }
 
   /** The fields of {@code actual} that differ from the spec, by name; empty when in sync. */

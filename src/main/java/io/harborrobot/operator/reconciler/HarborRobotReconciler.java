@@ -111,7 +111,6 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
   @Override
   public UpdateControl<HarborRobot> reconcile(HarborRobot cr, Context<HarborRobot> context) {
     HarborRobotStatus status = copyOf(cr.getStatus());
-    status.setSecretName(cr.effectiveSecretName());
     List<String> problems = SpecValidator.problems(cr);
     if (!problems.isEmpty()) {
       return report(
@@ -126,6 +125,7 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
       RobotSync.Outcome outcome = sync.sync(cr, session);
       removeSecretLeftBehind(cr);
       Robot robot = outcome.robot();
+      status.setSecretName(cr.effectiveSecretName());
       status.setRobotId(robot.id());
       status.setRobotName(robot.name());
       status.setConnection(session.connection());
@@ -185,7 +185,7 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
         cr.getMetadata().getNamespace(),
         cr.getMetadata().getName(),
         problem.reason(),
-        problem.getMessage());
+        problem.detail());
     patchStatus(cr, context, status);
     return ErrorStatusUpdateControl.noStatusUpdate();
   }
@@ -205,7 +205,7 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
       return DeleteControl.defaultDelete();
     }
     try {
-      HarborSession session = sessions.sessionFor(cr, name -> connection(cr, name));
+      HarborSession session = sessionForCleanup(cr);
       Optional<Robot> owned = sync.ownedRobot(cr, session);
       if (owned.isPresent()) {
         long robotId = owned.get().id();
@@ -239,10 +239,27 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
     }
   }
 
+  /**
+   * The connection's session, or when the connection or its credentials are already gone (a
+   * namespace being deleted takes them all at once) the last session this operator used for it.
+   */
+  private HarborSession sessionForCleanup(HarborRobot cr) {
+    try {
+      return sessions.sessionFor(cr, name -> connection(cr, name));
+    } catch (ReconcileProblem p) {
+      if (Reasons.CONNECTION_NOT_FOUND.equals(p.reason())
+          || Reasons.INVALID_CONNECTION.equals(p.reason())) {
+        return sessions.lastSession(cr).orElseThrow(() -> p);
+      }
+      throw p;
+    }
+  }
+
   private void deleteOwnedSecret(HarborRobot cr) {
     // Garbage collection would remove it too (owner reference); deleting it now also covers
     // clusters, like the sandbox, without a garbage collector.
     secrets.deleteOwned(cr, cr.effectiveSecretName());
+    removeSecretLeftBehind(cr);
   }
 
   private void removeSecretLeftBehind(HarborRobot cr) {

@@ -77,7 +77,7 @@ public class HarborSessions {
                         Reasons.CONNECTION_NOT_FOUND,
                         "HarborConnection " + name + " not found in namespace " + namespace,
                         false));
-    String key = namespace + "/" + name;
+    String key = key(robot);
     String version = connection.getMetadata().getResourceVersion();
     Entry entry = sessions.get(key);
     Instant now = clock.instant();
@@ -91,10 +91,18 @@ public class HarborSessions {
     return session;
   }
 
+  /** The last session built for {@code robot}'s connection, however old. */
+  public Optional<HarborSession> lastSession(HarborRobot robot) {
+    return Optional.ofNullable(sessions.get(key(robot))).map(Entry::session);
+  }
+
   /** Forgets the session of {@code robot}'s connection, e.g. after Harbor refused its login. */
   public void invalidate(HarborRobot robot) {
-    sessions.remove(
-        robot.getMetadata().getNamespace() + "/" + robot.getSpec().getConnectionRef().getName());
+    sessions.remove(key(robot));
+  }
+
+  private static String key(HarborRobot robot) {
+    return robot.getMetadata().getNamespace() + "/" + robot.getSpec().getConnectionRef().getName();
   }
 
   private HarborSession open(String display, String namespace, HarborConnectionSpec spec) {

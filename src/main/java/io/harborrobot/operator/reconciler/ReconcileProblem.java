@@ -30,6 +30,11 @@ public class ReconcileProblem extends RuntimeException {
     return retryable;
   }
 
+  /** For logs: the message with what the cause adds (e.g. Harbor's request id). */
+  public String detail() {
+    return getCause() instanceof HarborException h ? h.getMessage() : getMessage();
+  }
+
   /** Maps a Harbor failure to a condition reason. */
   public static ReconcileProblem fromHarbor(HarborException e) {
     String reason =
@@ -45,6 +50,6 @@ public class ReconcileProblem extends RuntimeException {
     // Unauthorized is retried too: credentials are often fixed in the Secret without touching
     // the HarborRobot, and Harbor's 1.5 s lockout is far shorter than the backoff.
     boolean retryable = e.kind().isTransient() || e.kind() == HarborException.Kind.UNAUTHORIZED;
-    return new ReconcileProblem(reason, e.getMessage(), retryable, e);
+    return new ReconcileProblem(reason, e.summary(), retryable, e);
   }
 }

@@ -1,7 +1,7 @@
 package io.harborrobot.operator.reconciler;
 
 import static io.harborrobot.operator.secret.CredentialSecrets.APPLIED;
-import static io.harborrobot.operator.secret.CredentialSecrets.CREATE_STARTED;
+import static io.harborrobot.operator.secret.CredentialSecrets.CREATE_TOKEN;
 import static io.harborrobot.operator.secret.CredentialSecrets.PENDING;
 import static io.harborrobot.operator.secret.CredentialSecrets.ROBOT_ID;
 
@@ -16,13 +16,14 @@ import io.harborrobot.operator.harbor.RobotSecret;
 import io.harborrobot.operator.secret.CredentialSecrets;
 import io.harborrobot.operator.secret.CredentialSecrets.Credential;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
 
 /**
  * Brings one HarborRobot's robot and Secret to the desired state. The order of steps is what keeps
@@ -32,11 +33,6 @@ import java.util.Optional;
  * point resumes from what is written down instead of guessing.
  */
 public class RobotSync {
-
-  /**
-   * How far Harbor's clock may lag ours when recognising a robot whose create response was lost.
-   */
-  static final Duration CLOCK_SKEW = Duration.ofMinutes(5);
 
   private final CredentialSecretStore secrets;
   private final EventRecorder events;
@@ -55,50 +51,41 @@ public class RobotSync {
   public Outcome sync(HarborRobot cr, HarborSession session) {
     DesiredRobot desired = DesiredRobot.of(cr);
     HarborClient harbor = session.client();
-    String namespace = cr.getMetadata().getNamespace();
-    String secretName = cr.effectiveSecretName();
 
-    // 1. The Secret must be ours (or not exist yet): never write over someone else's.
-    Secret secret = secrets.find(namespace, secretName).orElse(null);
-    if (secret != null && !CredentialSecrets.isOwnedBy(secret, cr)) {
-      throw new ReconcileProblem(
-          Reasons.SECRET_CONFLICT,
-          "Secret "
-              + secretName
-              + " already exists and is not owned by this HarborRobot; it was left untouched."
-              + " Delete it or set spec.secret.name to another name",
-          false);
-    }
-    Map<String, String> marks = bookkeeping(secret);
+    // 1. The Secret must be ours (or not exist yet): never write over someone else's. When the
+    //    Secret was renamed, the credential moves over from the previous one.
+    Secret secret = ownedSecretOrNone(cr);
+    Secret source = secret != null ? secret : previousSecret(cr);
+    Map<String, String> marks = bookkeeping(source);
 
     // 2. Find the robot this resource owns; null means it has to be created.
     Robot robot = locate(cr, desired, harbor, marks);
 
-    // 3. Persist the password (and, before a create, the intent) before Harbor depends on it. A
-    //    password whose fingerprint matches neither what Harbor holds nor what we were about to
-    //    set was not written by us: replace it.
-    String password = secret == null ? null : CredentialSecrets.password(secret).orElse(null);
+    // 3. Persist the password (and, before a create, a token that will mark the robot as ours)
+    //    before Harbor depends on it. A password whose fingerprint matches neither what Harbor
+    //    holds nor what we were about to set was not written by us: replace it.
+    String password = source == null ? null : CredentialSecrets.password(source).orElse(null);
     boolean repaired = false;
     if (password == null || !knownPassword(password, marks)) {
-      repaired = secret != null;
+      repaired = source != null;
       password = RobotSecret.generate().reveal();
       marks.remove(APPLIED);
       marks.put(PENDING, CredentialSecrets.fingerprint(password));
     }
     if (robot == null) {
-      marks.put(CREATE_STARTED, clock.instant().toString());
+      marks.put(CREATE_TOKEN, UUID.randomUUID().toString());
     }
     secret =
         secrets.write(
             cr,
             secret,
-            new Credential(session.registryHost(), usernameGuess(cr, secret, desired), password),
+            new Credential(session.registryHost(), usernameGuess(cr, source, desired), password),
             marks);
 
     boolean created = false;
     Instant secretSetAt = null;
     if (robot == null) {
-      RobotCreated response = create(cr, desired, harbor, secret, marks);
+      RobotCreated response = create(desired, harbor, marks.get(CREATE_TOKEN));
       created = true;
       // Harbor generated its own secret; ours replaces it before anyone could use it.
       harbor.setRobotSecret(response.id(), RobotSecret.of(password));
@@ -106,7 +93,6 @@ public class RobotSync {
       marks.put(ROBOT_ID, Long.toString(response.id()));
       marks.put(APPLIED, CredentialSecrets.appliedMarker(response.id(), password));
       marks.remove(PENDING);
-      marks.remove(CREATE_STARTED);
       secret =
           secrets.write(
               cr, secret, new Credential(session.registryHost(), response.name(), password), marks);
@@ -119,31 +105,17 @@ public class RobotSync {
               + response.id()
               + ") in project "
               + desired.project());
-      robot =
-          harbor
-              .getRobot(response.id())
-              .orElseThrow(
-                  () ->
-                      new ReconcileProblem(
-                          Reasons.HARBOR_ERROR,
-                          "robot " + response.id() + " vanished right after it was created",
-                          true));
+      robot = fetch(harbor, response.id());
     }
 
-    // 4. Harbor's copy follows the spec; a PUT replaces every field, so one call fixes all drift.
+    // 4. Harbor's copy follows the spec; a PUT replaces every field, so one call fixes all drift
+    //    (after a create, it also replaces the token in the description).
     List<String> drift = desired.drift(robot);
     if (!drift.isEmpty()) {
       harbor.updateRobot(desired.toUpdate(robot));
-      long id = robot.id();
-      robot =
-          harbor
-              .getRobot(id)
-              .orElseThrow(
-                  () ->
-                      new ReconcileProblem(
-                          Reasons.HARBOR_ERROR,
-                          "robot " + id + " vanished during an update",
-                          true));
+      // Harbor recomputes the expiry only when the duration changes; otherwise the PUT body is
+      // exactly what Harbor now holds.
+      robot = drift.contains("duration") ? fetch(harbor, robot.id()) : desired.applyTo(robot);
       if (!created) {
         events.normal(
             cr, Reasons.UPDATED, "Updated " + String.join(", ", drift) + " of " + robot.name());
@@ -162,7 +134,7 @@ public class RobotSync {
             cr,
             Reasons.CREDENTIAL_REPAIRED,
             "The credential in Secret "
-                + secretName
+                + cr.effectiveSecretName()
                 + " was changed or removed outside the operator; a new secret was set for "
                 + robot.name());
       } else if (!created) {
@@ -170,7 +142,7 @@ public class RobotSync {
       }
     }
     marks.put(ROBOT_ID, Long.toString(robot.id()));
-    marks.remove(CREATE_STARTED);
+    marks.remove(CREATE_TOKEN);
 
     // 6. The Secret follows Harbor's name (the prefix may change) and the spec's labels.
     secrets.write(
@@ -179,16 +151,22 @@ public class RobotSync {
   }
 
   /**
+   * Whether {@code cr} may own a robot in Harbor, from what Kubernetes holds: a recorded robot id
+   * or a create that was under way. When not, deleting it needs no call to Harbor.
+   */
+  public boolean mayOwnRobot(HarborRobot cr) {
+    Map<String, String> marks = bookkeeping(ownedSecret(cr));
+    return !recordedRobotIds(cr, marks).isEmpty() || marks.containsKey(CREATE_TOKEN);
+  }
+
+  /**
    * The robot {@code cr} owns in Harbor, for deletion: empty when it never created one, when the
    * robot is gone, or when the robot of that name belongs to someone else.
    */
   public Optional<Robot> ownedRobot(HarborRobot cr, HarborSession session) {
-    Map<String, String> marks = ownedSecretMarks(cr);
-    if (!mayOwnRobot(cr, marks)) {
-      return Optional.empty();
-    }
     try {
-      return Optional.ofNullable(locate(cr, DesiredRobot.of(cr), session.client(), marks));
+      return Optional.ofNullable(
+          locate(cr, DesiredRobot.of(cr), session.client(), bookkeeping(ownedSecret(cr))));
     } catch (ReconcileProblem p) {
       if (Reasons.ROBOT_CONFLICT.equals(p.reason())
           || Reasons.PROJECT_NOT_FOUND.equals(p.reason())) {
@@ -199,68 +177,15 @@ public class RobotSync {
   }
 
   /**
-   * Whether {@code cr} may own a robot in Harbor, from what Kubernetes holds: a recorded robot id
-   * or a create that was under way. When not, deleting it needs no call to Harbor.
-   */
-  public boolean mayOwnRobot(HarborRobot cr) {
-    return mayOwnRobot(cr, ownedSecretMarks(cr));
-  }
-
-  private static boolean mayOwnRobot(HarborRobot cr, Map<String, String> marks) {
-    return recordedRobotId(cr, marks) != null || marks.containsKey(CREATE_STARTED);
-  }
-
-  private Map<String, String> ownedSecretMarks(HarborRobot cr) {
-    return bookkeeping(
-        secrets
-            .find(cr.getMetadata().getNamespace(), cr.effectiveSecretName())
-            .filter(s -> CredentialSecrets.isOwnedBy(s, cr))
-            .orElse(null));
-  }
-
-  /**
-   * POSTs the robot. When Harbor answers with a refusal, nothing was created, so the record that a
-   * create was under way is withdrawn: a robot of that name found later is someone else's.
-   */
-  private RobotCreated create(
-      HarborRobot cr,
-      DesiredRobot desired,
-      HarborClient harbor,
-      Secret secret,
-      Map<String, String> marks) {
-    try {
-      return harbor.createRobot(desired.toCreate());
-    } catch (HarborException e) {
-      if (!e.kind().isTransient()) {
-        marks.remove(CREATE_STARTED);
-        Credential stored = CredentialSecrets.credential(secret).orElseThrow();
-        secrets.write(cr, secret, stored, marks);
-      }
-      if (e.kind() == HarborException.Kind.CONFLICT) {
-        throw new ReconcileProblem(
-            Reasons.ROBOT_CONFLICT,
-            "Robot "
-                + desired.robotName()
-                + " was created in project "
-                + desired.project()
-                + " by someone else while this HarborRobot was creating it; it was left"
-                + " untouched",
-            false,
-            e);
-      }
-      throw e;
-    }
-  }
-
-  /**
-   * The robot in Harbor that belongs to {@code cr}: by the id it recorded, else by name when the
-   * Secret shows a create was under way (its response was lost). Null when there is none.
+   * The robot in Harbor that belongs to {@code cr}: by an id it recorded, else by name when the
+   * robot carries the token of a create this resource had under way (its response was lost). Null
+   * when there is none.
    */
   Robot locate(
       HarborRobot cr, DesiredRobot desired, HarborClient harbor, Map<String, String> marks) {
-    Long knownId = recordedRobotId(cr, marks);
-    if (knownId != null) {
-      Optional<Robot> byId = harbor.getRobot(knownId).filter(r -> desired.isNamed(r.name()));
+    Set<Long> knownIds = recordedRobotIds(cr, marks);
+    for (long id : knownIds) {
+      Optional<Robot> byId = harbor.getRobot(id).filter(r -> desired.isNamed(r.name()));
       if (byId.isPresent()) {
         return byId.get();
       }
@@ -271,7 +196,11 @@ public class RobotSync {
       return null;
     }
     Robot found = byName.get();
-    if (createdByUs(found, marks.get(CREATE_STARTED))) {
+    if (knownIds.contains(found.id())) {
+      return found;
+    }
+    String token = marks.get(CREATE_TOKEN);
+    if (token != null && DesiredRobot.creationMarker(token).equals(found.description())) {
       events.normal(
           cr,
           Reasons.RECOVERED,
@@ -293,29 +222,92 @@ public class RobotSync {
         false);
   }
 
-  private static Long recordedRobotId(HarborRobot cr, Map<String, String> marks) {
-    if (cr.getStatus() != null && cr.getStatus().getRobotId() != null) {
-      return cr.getStatus().getRobotId();
-    }
-    String id = marks.get(ROBOT_ID);
+  private static RobotCreated create(DesiredRobot desired, HarborClient harbor, String token) {
     try {
-      return id == null ? null : Long.valueOf(id);
-    } catch (NumberFormatException e) {
-      return null;
+      return harbor.createRobot(desired.toCreate(token));
+    } catch (HarborException e) {
+      if (e.kind() == HarborException.Kind.CONFLICT) {
+        throw new ReconcileProblem(
+            Reasons.ROBOT_CONFLICT,
+            "Robot "
+                + desired.robotName()
+                + " was created in project "
+                + desired.project()
+                + " by someone else while this HarborRobot was creating it; it was left"
+                + " untouched",
+            false,
+            e);
+      }
+      throw e;
     }
   }
 
-  private boolean createdByUs(Robot robot, String createStarted) {
-    if (createStarted == null || robot.creationTime() == null) {
-      return false;
+  private Secret ownedSecretOrNone(HarborRobot cr) {
+    String name = cr.effectiveSecretName();
+    Secret secret = secrets.find(cr.getMetadata().getNamespace(), name).orElse(null);
+    if (secret != null && !CredentialSecrets.isOwnedBy(secret, cr)) {
+      throw new ReconcileProblem(
+          Reasons.SECRET_CONFLICT,
+          "Secret "
+              + name
+              + " already exists and is not owned by this HarborRobot; it was left untouched."
+              + " Delete it or set spec.secret.name to another name",
+          false);
     }
+    return secret;
+  }
+
+  private Secret ownedSecret(HarborRobot cr) {
+    return secrets
+        .find(cr.getMetadata().getNamespace(), cr.effectiveSecretName())
+        .filter(s -> CredentialSecrets.isOwnedBy(s, cr))
+        .orElse(null);
+  }
+
+  /** The owned Secret under the name the status last recorded, when the name has changed. */
+  private Secret previousSecret(HarborRobot cr) {
+    String previous = cr.getStatus() == null ? null : cr.getStatus().getSecretName();
+    if (previous == null || previous.equals(cr.effectiveSecretName())) {
+      return null;
+    }
+    return secrets
+        .find(cr.getMetadata().getNamespace(), previous)
+        .filter(s -> CredentialSecrets.isOwnedBy(s, cr))
+        .orElse(null);
+  }
+
+  /**
+   * Robot ids this resource recorded, freshest first: the Secret is written before the status, so
+   * its ids win over a status that a crash left behind.
+   */
+  private static Set<Long> recordedRobotIds(HarborRobot cr, Map<String, String> marks) {
+    Set<Long> ids = new LinkedHashSet<>();
+    parseId(marks.get(ROBOT_ID)).ifPresent(ids::add);
+    String applied = marks.get(APPLIED);
+    if (applied != null && applied.contains(":")) {
+      parseId(applied.substring(0, applied.indexOf(':'))).ifPresent(ids::add);
+    }
+    if (cr.getStatus() != null && cr.getStatus().getRobotId() != null) {
+      ids.add(cr.getStatus().getRobotId());
+    }
+    return ids;
+  }
+
+  private static Optional<Long> parseId(String text) {
     try {
-      Instant started = Instant.parse(createStarted);
-      OffsetDateTime created = robot.creationTime();
-      return !created.toInstant().isBefore(started.minus(CLOCK_SKEW));
-    } catch (RuntimeException e) {
-      return false;
+      return text == null ? Optional.empty() : Optional.of(Long.valueOf(text));
+    } catch (NumberFormatException e) {
+      return Optional.empty();
     }
+  }
+
+  private static Robot fetch(HarborClient harbor, long id) {
+    return harbor
+        .getRobot(id)
+        .orElseThrow(
+            () ->
+                new ReconcileProblem(
+                    Reasons.HARBOR_ERROR, "robot " + id + " vanished while being set up", true));
   }
 
   private static Project requireProject(HarborClient harbor, String name) {
@@ -327,8 +319,7 @@ public class RobotSync {
                     Reasons.PROJECT_NOT_FOUND,
                     "Project "
                         + name
-                        + " does not exist in Harbor (or is not visible to the"
-                        + " connection's user)",
+                        + " does not exist in Harbor (or is not visible to the connection's user)",
                     false));
   }
 
@@ -342,7 +333,7 @@ public class RobotSync {
   private static Map<String, String> bookkeeping(Secret secret) {
     Map<String, String> marks = new LinkedHashMap<>();
     if (secret != null && secret.getMetadata().getAnnotations() != null) {
-      for (String key : List.of(ROBOT_ID, APPLIED, PENDING, CREATE_STARTED)) {
+      for (String key : List.of(ROBOT_ID, APPLIED, PENDING, CREATE_TOKEN)) {
         String value = secret.getMetadata().getAnnotations().get(key);
         if (value != null) {
           marks.put(key, value);

@@ -655,6 +655,20 @@ public final class HarborEmulator implements AutoCloseable {
     }
   }
 
+  /** How many injected faults are still queued (not yet hit by a request). */
+  public int pendingFaults() {
+    synchronized (lock) {
+      return faults.size();
+    }
+  }
+
+  /** Drops the faults no request has hit yet. */
+  public void clearFaults() {
+    synchronized (lock) {
+      faults.clear();
+    }
+  }
+
   /** A delay added before every response ({@code null} or zero for none). */
   public void setLatency(Duration latency) {
     this.latency = latency == null ? Duration.ZERO : latency;

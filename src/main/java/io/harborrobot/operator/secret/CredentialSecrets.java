@@ -29,8 +29,9 @@ import java.util.Optional;
  *       written only after Harbor accepted it;
  *   <li>{@value #PENDING}: fingerprint of a password the operator persisted but may not have set in
  *       Harbor yet;
- *   <li>{@value #CREATE_STARTED}: when the operator was about to create the robot, so a robot whose
- *       create response was lost can be recognised as its own.
+ *   <li>{@value #CREATE_TOKEN}: a random token the operator put into the description of a robot it
+ *       was creating, so a robot whose create response was lost can be recognised as its own (and
+ *       only that robot: one made by anyone else cannot carry the token).
  * </ul>
  *
  * A fingerprint is a truncated SHA-256 of the password: it identifies which password is stored
@@ -48,7 +49,7 @@ public final class CredentialSecrets {
   public static final String ROBOT_ID = "harborrobot.io/robot-id";
   public static final String APPLIED = "harborrobot.io/credential-applied";
   public static final String PENDING = "harborrobot.io/credential-pending";
-  public static final String CREATE_STARTED = "harborrobot.io/create-started";
+  public static final String CREATE_TOKEN = "harborrobot.io/create-token";
 
   public static final String TYPE_DOCKER_CONFIG_JSON = "kubernetes.io/dockerconfigjson";
   public static final String KEY_DOCKER_CONFIG_JSON = ".dockerconfigjson";
@@ -91,7 +92,7 @@ public final class CredentialSecrets {
       annotations.putAll(robot.getSpec().getSecret().getAnnotations());
     }
     labels.put(MANAGED_BY_LABEL, MANAGED_BY_VALUE);
-    labels.put(ROBOT_LABEL, robot.getMetadata().getName());
+    labels.put(ROBOT_LABEL, labelValue(robot.getMetadata().getName()));
     annotations.keySet().removeIf(k -> k.startsWith("harborrobot.io/"));
     annotations.putAll(bookkeeping);
 
@@ -121,6 +122,17 @@ public final class CredentialSecrets {
         .withType(TYPE_DOCKER_CONFIG_JSON)
         .withData(data)
         .build();
+  }
+
+  /**
+   * A label value naming the HarborRobot: its name, or for names longer than a label value may be
+   * (63), the first 54 characters and a hash of the whole name.
+   */
+  public static String labelValue(String name) {
+    if (name.length() <= 63) {
+      return name;
+    }
+    return name.substring(0, 54).replaceAll("[-.]+$", "") + "-" + fingerprint(name).substring(0, 8);
   }
 
   /** {@code {"auths":{host:{username,password,auth}}}}, what docker and the kubelet read. */

@@ -74,8 +74,9 @@ class DesiredRobotTest {
 
   @Test
   void theCreateBodyCarriesOneProjectScopeWithExplicitAllow() {
-    RobotCreate create = DesiredRobot.of(ci()).toCreate();
+    RobotCreate create = DesiredRobot.of(ci()).toCreate("t-1");
     assertThat(create.name()).isEqualTo("ci");
+    assertThat(create.description()).isEqualTo(DesiredRobot.creationMarker("t-1")).contains("t-1");
     assertThat(create.level()).isEqualTo("project");
     assertThat(create.duration()).isEqualTo(-1);
     assertThat(create.permissions())

@@ -24,12 +24,12 @@ import io.harborrobot.operator.sandbox.Sandbox;
 import io.harborrobot.operator.secret.CredentialSecrets;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
@@ -50,6 +50,13 @@ class HarborRobotIT {
     root.addAppender(LOGS);
     harness = OperatorHarness.start();
     harbor = harness.harbor();
+  }
+
+  @AfterEach
+  void everyInjectedFaultWasUsed() {
+    int left = harbor.pendingFaults();
+    harbor.clearFaults();
+    assertThat(left).as("faults injected by the test but never hit").isZero();
   }
 
   @AfterAll
@@ -272,6 +279,21 @@ class HarborRobotIT {
   }
 
   @Test
+  void aRobotAlreadyGoneWhenDeletedCountsAsDeleted() {
+    String team = harness.newTeam();
+    harness.create(pullRobot(team, "vanishing"));
+    harness.awaitReason(team, "vanishing", Reasons.SYNCED);
+    harbor.failNext("DELETE", "/api/v2.0/robots/\\d+", 404);
+
+    harness.client().resources(HarborRobot.class).inNamespace(team).withName("vanishing").delete();
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> harness.get(team, "vanishing") == null);
+    assertThat(events(team, "vanishing"))
+        .extracting(Event::getMessage)
+        .anyMatch(m -> m.contains("already gone"));
+  }
+
+  @Test
   void deletionWaitsWhileHarborIsUnreachableAndSaysWhy() {
     String team = harness.newTeam();
     harness.create(pullRobot(team, "patient"));
@@ -361,52 +383,62 @@ class HarborRobotIT {
   }
 
   @Test
-  void aRobotCreatedByHandWhileTheOperatorCreatesItIsNotTakenOver() {
+  void aConflictOnCreateIsReportedAndHarborsStateDecides() {
     String team = harness.newTeam();
-    // Whatever the order of the operator's create and the hand-made one, the robot is not ours.
     harbor.failNext("POST", "/api/v2.0/robots", 409);
-    harness.create(pullRobot(team, "contested"));
-    long id = harbor.createRobotByHand(team, "contested", Set.of("repository:pull"), -1);
+
+    harness.create(pullRobot(team, "raced"));
+
+    harness.awaitReason(team, "raced", Reasons.ROBOT_CONFLICT);
+    // The 409 was injected, so Harbor holds no such robot: the next pass creates it.
+    harness.awaitReady(team, "raced");
+    assertThat(harbor.robots()).filteredOn(r -> team.equals(r.project())).hasSize(1);
+  }
+
+  @Test
+  void aRobotWithoutThisResourcesCreateTokenIsNeverTakenOver() {
+    String team = harness.newTeam();
+    long id;
+    harness.stopOperator();
+    try {
+      // This resource's create failed before reaching Harbor (its token is recorded), then
+      // somebody else created a robot of the same name.
+      HarborRobot robot = harness.create(pullRobot(team, "contested"));
+      writeInterruptedCreate(robot, "token-of-a-failed-create");
+      id = harbor.createRobotByHand(team, "contested", Set.of("repository:pull"), -1);
+    } finally {
+      harness.startOperator();
+    }
 
     harness.awaitReason(team, "contested", Reasons.ROBOT_CONFLICT);
     int start = harbor.requestLog().size();
     await()
         .atMost(Duration.ofSeconds(30))
         .until(() -> requestsAbout(team, "contested", id, start).size() >= 2);
-
     EmulatedRobot untouched = harbor.robot(id).orElseThrow();
     assertThat(untouched.updateTime()).isEqualTo(untouched.creationTime());
     assertThat(harbor.robots()).filteredOn(r -> team.equals(r.project())).hasSize(1);
     assertThat(ready(harness.get(team, "contested")).getReason()).isEqualTo(Reasons.ROBOT_CONFLICT);
-    Secret secret = harness.secret(team, "contested");
-    assertThat(secret == null ? Map.of() : secret.getMetadata().getAnnotations())
-        .doesNotContainKey(CredentialSecrets.CREATE_STARTED);
+
+    harness.client().resources(HarborRobot.class).inNamespace(team).withName("contested").delete();
+    await().atMost(Duration.ofSeconds(30)).until(() -> harness.get(team, "contested") == null);
+    assertThat(harbor.robot(id)).as("someone else's robot survives the deletion").isPresent();
   }
 
   @Test
-  void deletingAResourceWhoseCreateResponseWasLostDeletesTheRobot() {
+  void deletingAResourceWhoseCreateResponseWasLostDeletesItsRobot() {
     String team = harness.newTeam();
-    harness.stopOperator();
     long id;
+    harness.stopOperator();
     try {
-      // The state a crash right after a POST whose response was lost leaves behind: the Secret
-      // records that a create was under way, Harbor holds the robot, the status knows nothing.
+      // What a crash right after a POST whose response was lost leaves behind: the Secret holds
+      // the token, Harbor holds a robot whose description carries it, the status knows nothing.
       HarborRobot robot = pullRobot(team, "interrupted");
       robot.getMetadata().setFinalizers(List.of("harborrobots.harborrobot.io/finalizer"));
       robot = harness.create(robot);
-      Instant started = Instant.now().minusSeconds(1);
-      harness
-          .client()
-          .resource(
-              CredentialSecrets.build(
-                  robot,
-                  new CredentialSecrets.Credential(
-                      harbor.registryHost(),
-                      "robot$" + team + "+interrupted",
-                      "Pending0Secret0Value"),
-                  Map.of(CredentialSecrets.CREATE_STARTED, started.toString())))
-          .create();
+      writeInterruptedCreate(robot, "token-of-a-lost-response");
       id = harbor.createRobotByHand(team, "interrupted", Set.of("repository:pull"), -1);
+      harbor.setDescriptionByHand(id, DesiredRobot.creationMarker("token-of-a-lost-response"));
       harness
           .client()
           .resources(HarborRobot.class)
@@ -419,6 +451,86 @@ class HarborRobotIT {
 
     await().atMost(Duration.ofSeconds(30)).until(() -> harness.get(team, "interrupted") == null);
     assertThat(harbor.robot(id)).isEmpty();
+  }
+
+  @Test
+  void aStaleRobotIdInTheStatusGivesWayToTheOneInTheSecret() {
+    String team = harness.newTeam();
+    harness.create(pullRobot(team, "stale"));
+    long id = harness.awaitReason(team, "stale", Reasons.SYNCED).getStatus().getRobotId();
+    harness.stopOperator();
+    try {
+      // A crash after the Secret was written but before the status was: the status still names
+      // a robot that no longer exists.
+      HarborRobot robot = harness.get(team, "stale");
+      robot.getStatus().setRobotId(id + 100_000);
+      harness.client().resource(robot).updateStatus();
+    } finally {
+      harness.startOperator();
+    }
+
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> harness.get(team, "stale").getStatus().getRobotId() == id);
+    harness.awaitReady(team, "stale");
+    assertThat(harbor.robots()).filteredOn(r -> team.equals(r.project())).hasSize(1);
+    assertThat(harness.dockerConfigLogsIn(harness.secret(team, "stale"))).isTrue();
+  }
+
+  @Test
+  void aPendingSecretLeftByACrashIsSetInHarborNotReplaced() {
+    String team = harness.newTeam();
+    harness.create(pullRobot(team, "resumed"));
+    harness.awaitReason(team, "resumed", Reasons.SYNCED);
+    String pending = "Pers1stedButNotYetApplied";
+    harness.stopOperator();
+    try {
+      // A crash between persisting a new secret and setting it in Harbor.
+      Secret secret = harness.secret(team, "resumed");
+      secret.getData().put("password", encode(pending));
+      secret
+          .getMetadata()
+          .getAnnotations()
+          .put(CredentialSecrets.PENDING, CredentialSecrets.fingerprint(pending));
+      harness.client().resource(secret).update();
+    } finally {
+      harness.startOperator();
+    }
+
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> harbor.credentialsWork("robot$" + team + "+resumed", pending));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> harness.dockerConfigLogsIn(harness.secret(team, "resumed")));
+    assertThat(decode(harness.secret(team, "resumed"), "password")).isEqualTo(pending);
+    assertThat(events(team, "resumed"))
+        .extracting(Event::getReason)
+        .contains(Reasons.SECRET_SET)
+        .doesNotContain(Reasons.CREDENTIAL_REPAIRED);
+  }
+
+  @Test
+  void aNamePrefixChangedInHarborIsFollowedInTheSecret() {
+    String team = harness.newTeam();
+    harness.create(pullRobot(team, "renamed"));
+    harness.awaitReason(team, "renamed", Reasons.SYNCED);
+    try {
+      harbor.setRobotNamePrefix("bot+x$");
+
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(
+              () -> {
+                Secret secret = harness.secret(team, "renamed");
+                assertThat(decode(secret, "username")).isEqualTo("bot+x$" + team + "+renamed");
+                assertThat(harness.dockerConfigLogsIn(secret)).isTrue();
+              });
+      assertThat(harness.get(team, "renamed").getStatus().getRobotName())
+          .isEqualTo("bot+x$" + team + "+renamed");
+    } finally {
+      harbor.setRobotNamePrefix("robot$");
+    }
   }
 
   @Test
@@ -546,6 +658,27 @@ class HarborRobotIT {
     assertThat(harness.secret(team, "durable").getMetadata().getResourceVersion())
         .isEqualTo(secretBefore.getMetadata().getResourceVersion());
     assertThat(harness.dockerConfigLogsIn(harness.secret(team, "durable"))).isTrue();
+  }
+
+  /** The owned Secret a create leaves behind before its POST: a pending secret and a token. */
+  private static void writeInterruptedCreate(HarborRobot robot, String token) {
+    String team = robot.getMetadata().getNamespace();
+    String password = "Pend1ngSecretValue";
+    harness
+        .client()
+        .resource(
+            CredentialSecrets.build(
+                robot,
+                new CredentialSecrets.Credential(
+                    harbor.registryHost(),
+                    "robot$" + team + "+" + robot.getMetadata().getName(),
+                    password),
+                Map.of(
+                    CredentialSecrets.CREATE_TOKEN,
+                    token,
+                    CredentialSecrets.PENDING,
+                    CredentialSecrets.fingerprint(password))))
+        .create();
   }
 
   /** Requests since {@code start} that concern this robot: its id, its name or its project. */

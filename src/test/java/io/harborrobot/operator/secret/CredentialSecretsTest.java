@@ -69,6 +69,15 @@ class CredentialSecretsTest {
   }
 
   @Test
+  void theRobotLabelFitsALabelValueWhateverTheResourceName() {
+    assertThat(CredentialSecrets.labelValue("app")).isEqualTo("app");
+    String longName = "a".repeat(60) + "-" + "b".repeat(100);
+    String value = CredentialSecrets.labelValue(longName);
+    assertThat(value).hasSizeLessThanOrEqualTo(63).matches("[a-z0-9]([-a-z0-9.]*[a-z0-9])?");
+    assertThat(CredentialSecrets.labelValue(longName + "c")).isNotEqualTo(value);
+  }
+
+  @Test
   void fingerprintsIdentifyWithoutRevealing() {
     String fingerprint = CredentialSecrets.fingerprint("s3cretVALUE1234");
     assertThat(fingerprint).hasSize(32).doesNotContain("s3cret");

@@ -33,7 +33,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
     type = AdditionalPrinterColumn.Type.DATE)
 @ValidationRule(
     value =
-        "has(self.spec.robotName) || self.metadata.name.matches('"
+        "!has(self.spec) || has(self.spec.robotName) || self.metadata.name.matches('"
             + HarborRobotSpec.HARBOR_NAME_PATTERN
             + "')",
     message =
@@ -41,13 +41,14 @@ import io.fabric8.kubernetes.model.annotation.Version;
             + " by single '.', '_' or '-'): set spec.robotName")
 @ValidationRule(
     value =
-        "(has(self.spec.robotName) ? self.spec.robotName : self.metadata.name) =="
-            + " (has(oldSelf.spec.robotName) ? oldSelf.spec.robotName : oldSelf.metadata.name)",
+        "!has(self.spec) || !has(oldSelf.spec) || (has(self.spec.robotName) ? self.spec.robotName"
+            + " : self.metadata.name) == (has(oldSelf.spec.robotName) ? oldSelf.spec.robotName :"
+            + " oldSelf.metadata.name)",
     message = "spec.robotName is immutable")
 @ValidationRule(
     value =
-        "size(self.spec.project) + size(has(self.spec.robotName) ? self.spec.robotName :"
-            + " self.metadata.name) < 255",
+        "!has(self.spec) || size(self.spec.project) + size(has(self.spec.robotName) ?"
+            + " self.spec.robotName : self.metadata.name) < 255",
     message = "project and robot name together must be shorter than 255 characters")
 public class HarborRobot extends CustomResource<HarborRobotSpec, HarborRobotStatus>
     implements Namespaced {
