@@ -180,10 +180,7 @@ public final class OkHttpHarborClient implements HarborClient {
         null,
         authorization,
         List.of(),
-        reply ->
-            reply.status() == 404
-                ? Optional.empty()
-                : Optional.of(reply.<Project>json(mapper.constructType(Project.class))));
+        reply -> presentUnless404(reply, Project.class));
   }
 
   /**
@@ -311,10 +308,7 @@ public final class OkHttpHarborClient implements HarborClient {
         null,
         authorization,
         List.of(),
-        reply ->
-            reply.status() == 404
-                ? Optional.empty()
-                : Optional.of(reply.<Robot>json(mapper.constructType(Robot.class))));
+        reply -> presentUnless404(reply, Robot.class));
   }
 
   /**
@@ -461,6 +455,13 @@ public final class OkHttpHarborClient implements HarborClient {
 
   private HttpUrl robotUrl(long id) {
     return api("robots").addPathSegment(Long.toString(id)).build();
+  }
+
+  /** A 404 is "not there"; anything else is the object (or an error, through json). */
+  private <T> Optional<T> presentUnless404(Reply reply, Class<T> type) throws IOException {
+    return reply.status() == 404
+        ? Optional.empty()
+        : Optional.of(reply.<T>json(mapper.constructType(type)));
   }
 
   @FunctionalInterface

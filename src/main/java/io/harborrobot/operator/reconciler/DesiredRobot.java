@@ -81,34 +81,37 @@ public final class DesiredRobot {
 
   /** The full PUT body for {@code current}: Harbor replaces every field it is given. */
   public Robot toUpdate(Robot current) {
-    return new Robot(
-        current.id(),
-        current.name(),
-        description,
-        LEVEL_PROJECT,
-        durationDays,
-        null,
-        disabled,
-        null,
-        List.of(permissionScope()),
-        null,
-        null);
+    return withSpec(current, null, null, null, null);
   }
 
   /** {@code current} as Harbor holds it after {@link #toUpdate} with an unchanged duration. */
   public Robot applyTo(Robot current) {
+    return withSpec(
+        current,
+        current.editable(),
+        current.expiresAt(),
+        current.creationTime(),
+        current.updateTime());
+  }
+
+  private Robot withSpec(
+      Robot current,
+      Boolean editable,
+      Long expiresAt,
+      java.time.OffsetDateTime creationTime,
+      java.time.OffsetDateTime updateTime) {
     return new Robot(
         current.id(),
         current.name(),
         description,
         LEVEL_PROJECT,
         durationDays,
-        current.editable(),
+        editable,
         disabled,
-        current.expiresAt(),
+        expiresAt,
         List.of(permissionScope()),
-        current.creationTime(),
-        current.updateTime());
+        creationTime,
+        updateTime);
   }
 
   /** The fields of {@code actual} that differ from the spec, by name; empty when in sync. */

@@ -257,9 +257,7 @@ class HarborRobotIT {
     harness.create(robot);
     long id = harness.awaitReady(team, "kept").getStatus().getRobotId();
 
-    harness.client().resources(HarborRobot.class).inNamespace(team).withName("kept").delete();
-
-    await().atMost(Duration.ofSeconds(30)).until(() -> harness.get(team, "kept") == null);
+    deleteAndAwaitGone(team, "kept");
     assertThat(harbor.robot(id)).isPresent();
   }
 
@@ -285,9 +283,7 @@ class HarborRobotIT {
     harness.awaitReason(team, "vanishing", Reasons.SYNCED);
     harbor.failNext("DELETE", "/api/v2.0/robots/\\d+", 404);
 
-    harness.client().resources(HarborRobot.class).inNamespace(team).withName("vanishing").delete();
-
-    await().atMost(Duration.ofSeconds(30)).until(() -> harness.get(team, "vanishing") == null);
+    deleteAndAwaitGone(team, "vanishing");
     assertThat(events(team, "vanishing"))
         .extracting(Event::getMessage)
         .anyMatch(m -> m.contains("already gone"));
@@ -658,6 +654,11 @@ class HarborRobotIT {
     assertThat(harness.secret(team, "durable").getMetadata().getResourceVersion())
         .isEqualTo(secretBefore.getMetadata().getResourceVersion());
     assertThat(harness.dockerConfigLogsIn(harness.secret(team, "durable"))).isTrue();
+  }
+
+  private static void deleteAndAwaitGone(String namespace, String name) {
+    harness.client().resources(HarborRobot.class).inNamespace(namespace).withName(name).delete();
+    await().atMost(Duration.ofSeconds(30)).until(() -> harness.get(namespace, name) == null);
   }
 
   /** The owned Secret a create leaves behind before its POST: a pending secret and a token. */
