@@ -392,6 +392,39 @@ class HarborRobotIT {
   }
 
   @Test
+  void twoResourcesForTheSameRobotDoNotShareIt() {
+    String team = harness.newTeam();
+    harness.create(pullRobot(team, "shared-ci"));
+    long id = harness.awaitReason(team, "shared-ci", Reasons.SYNCED).getStatus().getRobotId();
+    String otherTeam = harness.newTeam();
+    HarborRobot newer = pullRobot(otherTeam, "shared-ci");
+    newer.getSpec().setProject(team);
+
+    harness.create(newer);
+
+    harness.awaitReason(otherTeam, "shared-ci", Reasons.ROBOT_CONFLICT);
+    assertThat(harness.get(team, "shared-ci").getStatus().getRobotId()).isEqualTo(id);
+    assertThat(harness.dockerConfigLogsIn(harness.secret(team, "shared-ci"))).isTrue();
+    assertThat(harbor.robots()).filteredOn(r -> team.equals(r.project())).hasSize(1);
+  }
+
+  @Test
+  void twoResourcesNamingTheSameSecretDoNotShareIt() {
+    String team = harness.newTeam();
+    harness.create(pullRobot(team, "first"));
+    harness.awaitReason(team, "first", Reasons.SYNCED);
+    HarborRobot second = pullRobot(team, "second");
+    second.getSpec().getSecret().setName("first");
+
+    harness.create(second);
+
+    harness.awaitReason(team, "second", Reasons.SECRET_CONFLICT);
+    assertThat(harbor.findRobot(team, "second")).isEmpty();
+    assertThat(harness.dockerConfigLogsIn(harness.secret(team, "first"))).isTrue();
+    assertThat(decode(harness.secret(team, "first"), "username")).endsWith("+first");
+  }
+
+  @Test
   void aRobotWithoutThisResourcesCreateTokenIsNeverTakenOver() {
     String team = harness.newTeam();
     long id;
