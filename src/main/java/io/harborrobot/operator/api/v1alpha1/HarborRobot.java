@@ -2,6 +2,7 @@ package io.harborrobot.operator.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonClassDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
@@ -33,7 +34,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
     type = AdditionalPrinterColumn.Type.DATE)
 @ValidationRule(
     value =
-        "!has(self.spec) || has(self.spec.robotName) || self.metadata.name.matches('"
+        "has(self.spec.robotName) || self.metadata.name.matches('"
             + HarborRobotSpec.HARBOR_NAME_PATTERN
             + "')",
     message =
@@ -41,20 +42,26 @@ import io.fabric8.kubernetes.model.annotation.Version;
             + " by single '.', '_' or '-'): set spec.robotName")
 @ValidationRule(
     value =
-        "!has(self.spec) || !has(oldSelf.spec) || (has(self.spec.robotName) ? self.spec.robotName"
-            + " : self.metadata.name) == (has(oldSelf.spec.robotName) ? oldSelf.spec.robotName :"
-            + " oldSelf.metadata.name)",
+        "(has(self.spec.robotName) ? self.spec.robotName : self.metadata.name) =="
+            + " (has(oldSelf.spec.robotName) ? oldSelf.spec.robotName : oldSelf.metadata.name)",
     message = "spec.robotName is immutable")
 @ValidationRule(
     value =
-        "!has(self.spec) || size(self.spec.project) + size(has(self.spec.robotName) ?"
-            + " self.spec.robotName : self.metadata.name) < 255",
+        "size(self.spec.project) + size(has(self.spec.robotName) ? self.spec.robotName :"
+            + " self.metadata.name) < 255",
     message = "project and robot name together must be shorter than 255 characters")
 public class HarborRobot extends CustomResource<HarborRobotSpec, HarborRobotStatus>
     implements Namespaced {
 
   public static final String GROUP = "harborrobot.io";
   public static final String VERSION = "v1alpha1";
+
+  /** Required, so that the rules below can rely on it and it can never be removed. */
+  @Override
+  @Required
+  public HarborRobotSpec getSpec() {
+    return super.getSpec();
+  }
 
   /** The robot name in Harbor: spec.robotName, else metadata.name. */
   public String effectiveRobotName() {
