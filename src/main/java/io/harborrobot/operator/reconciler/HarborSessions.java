@@ -86,7 +86,8 @@ public class HarborSessions {
         && entry.createdAt().plus(credentialsMaxAge).isAfter(now)) {
       return entry.session();
     }
-    HarborSession session = open(display, namespace, connection.getSpec());
+    HarborSession session =
+        open("HarborConnection/" + key, display, namespace, connection.getSpec());
     sessions.put(key, new Entry(version, now, session));
     return session;
   }
@@ -105,7 +106,8 @@ public class HarborSessions {
     return robot.getMetadata().getNamespace() + "/" + robot.getSpec().getConnectionRef().getName();
   }
 
-  private HarborSession open(String display, String namespace, HarborConnectionSpec spec) {
+  private HarborSession open(
+      String connectionId, String display, String namespace, HarborConnectionSpec spec) {
     if (spec == null || spec.getUrl() == null || spec.getCredentialsSecretRef() == null) {
       throw new ReconcileProblem(
           Reasons.INVALID_CONNECTION,
@@ -133,11 +135,16 @@ public class HarborSessions {
       client =
           clientFactory.create(
               new HarborEndpoint(
+                  connectionId,
                   spec.getUrl(),
                   username,
                   RobotSecret.of(password),
                   spec.getCaBundle(),
-                  Boolean.TRUE.equals(spec.getInsecureSkipTLSVerify())));
+                  Boolean.TRUE.equals(spec.getInsecureSkipTLSVerify()),
+                  valueOr(spec.getRequestsPerSecond(), HarborEndpoint.DEFAULT_REQUESTS_PER_SECOND),
+                  valueOr(
+                      spec.getMaxConcurrentRequests(),
+                      HarborEndpoint.DEFAULT_MAX_CONCURRENT_REQUESTS)));
     } catch (IllegalArgumentException e) {
       throw new ReconcileProblem(
           Reasons.INVALID_CONNECTION, display + ": " + e.getMessage(), false);
@@ -158,6 +165,14 @@ public class HarborSessions {
     }
     URI uri = URI.create(url);
     return uri.getPort() > 0 ? uri.getHost() + ":" + uri.getPort() : uri.getHost();
+  }
+
+  private static int valueOr(Integer value, int fallback) {
+    return value == null ? fallback : value;
+  }
+
+  private static double valueOr(Integer value, double fallback) {
+    return value == null ? fallback : value;
   }
 
   private static String value(Secret secret, String key) {

@@ -12,7 +12,6 @@ import io.harborrobot.operator.api.v1alpha1.HarborConnection;
 import io.harborrobot.operator.api.v1alpha1.HarborRobot;
 import io.harborrobot.operator.config.OperatorConfig;
 import io.harborrobot.operator.harbor.HarborClientFactory;
-import io.harborrobot.operator.harbor.HarborEndpoint;
 import io.harborrobot.operator.harbor.OkHttpHarborClientFactory;
 import io.harborrobot.operator.ops.OperatorRuntime;
 import io.harborrobot.operator.secret.CredentialSecrets;
@@ -74,10 +73,7 @@ public final class Sandbox implements AutoCloseable {
 
   /** A client factory that sends every connection's requests to the emulator. */
   public static HarborClientFactory servedBy(HarborEmulator harbor, HarborClientFactory real) {
-    return endpoint ->
-        real.create(
-            new HarborEndpoint(
-                harbor.baseUrl(), endpoint.username(), endpoint.password(), null, false));
+    return endpoint -> real.create(endpoint.at(harbor.baseUrl()));
   }
 
   public KubernetesClient client() {

@@ -2,6 +2,8 @@ package io.harborrobot.operator.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
@@ -35,6 +37,38 @@ public class HarborConnectionSpec {
       "Skip TLS certificate verification. For experiments only: the operator sends Harbor admin"
           + " credentials over this connection.")
   private Boolean insecureSkipTLSVerify = false;
+
+  @Default("10")
+  @Min(1)
+  @Max(1000)
+  @JsonPropertyDescription(
+      "The most requests per second the operator sends to this Harbor, shared by all robots that"
+          + " use this connection.")
+  private Integer requestsPerSecond = 10;
+
+  @Default("4")
+  @Min(1)
+  @Max(64)
+  @JsonPropertyDescription(
+      "The most requests in flight at once to this Harbor, shared by all robots that use this"
+          + " connection.")
+  private Integer maxConcurrentRequests = 4;
+
+  public Integer getRequestsPerSecond() {
+    return requestsPerSecond;
+  }
+
+  public void setRequestsPerSecond(Integer requestsPerSecond) {
+    this.requestsPerSecond = requestsPerSecond;
+  }
+
+  public Integer getMaxConcurrentRequests() {
+    return maxConcurrentRequests;
+  }
+
+  public void setMaxConcurrentRequests(Integer maxConcurrentRequests) {
+    this.maxConcurrentRequests = maxConcurrentRequests;
+  }
 
   public String getUrl() {
     return url;
