@@ -163,6 +163,10 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
       if (e.kind() == HarborException.Kind.UNAUTHORIZED) {
         sessions.invalidate(cr);
       }
+      if (e.retryAfter().isPresent()) {
+        // Harbor said when to come back (429/503 with Retry-After): exactly then, not earlier.
+        return report(cr, context, status, p).rescheduleAfter(e.retryAfter().get());
+      }
       if (p.retryable()) {
         throw p;
       }

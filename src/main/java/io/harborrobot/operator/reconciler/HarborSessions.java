@@ -9,6 +9,7 @@ import io.harborrobot.operator.harbor.HarborClient;
 import io.harborrobot.operator.harbor.HarborClientFactory;
 import io.harborrobot.operator.harbor.HarborEndpoint;
 import io.harborrobot.operator.harbor.HarborException;
+import io.harborrobot.operator.harbor.HarborVersion;
 import io.harborrobot.operator.harbor.RobotSecret;
 import io.harborrobot.operator.harbor.SystemInfo;
 import java.net.URI;
@@ -30,6 +31,9 @@ import java.util.function.Function;
  * the credentials.
  */
 public class HarborSessions {
+
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(HarborSessions.class);
 
   private final KubernetesClient kubernetes;
   private final HarborClientFactory clientFactory;
@@ -155,7 +159,41 @@ public class HarborSessions {
     } catch (HarborException e) {
       throw ReconcileProblem.fromHarbor(e);
     }
+    checkVersion(display, info);
     return new HarborSession(display, client, registryHost(spec.getUrl(), info));
+  }
+
+  /**
+   * Refuses Harbor releases without the robot v2 API. A version that cannot be read (a custom
+   * build) is given the benefit of the doubt; Harbor's own answers will tell.
+   */
+  private static void checkVersion(String display, SystemInfo info) {
+    String reported = info == null ? null : info.harborVersion();
+    Optional<HarborVersion> version = HarborVersion.parse(reported);
+    if (version.isEmpty()) {
+      LOG.warn("{}: cannot read Harbor's version '{}'; going on", display, reported);
+      return;
+    }
+    if (version.get().isBefore(HarborVersion.MINIMUM)) {
+      throw new ReconcileProblem(
+          Reasons.HARBOR_VERSION_UNSUPPORTED,
+          display
+              + ": Harbor "
+              + version.get()
+              + " has no robot v2 API; harbor-robot-operator needs Harbor "
+              + HarborVersion.MINIMUM
+              + " or later ("
+              + HarborVersion.RECOMMENDED
+              + " or later recommended)",
+          false);
+    }
+    if (version.get().isBefore(HarborVersion.RECOMMENDED)) {
+      LOG.info(
+          "{}: Harbor {} is supported; {} or later is recommended",
+          display,
+          version.get(),
+          HarborVersion.RECOMMENDED);
+    }
   }
 
   /** Harbor's registry_url when it reports one, else the URL's host[:port]. */

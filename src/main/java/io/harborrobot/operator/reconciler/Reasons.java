@@ -22,6 +22,7 @@ public final class Reasons {
   public static final String HARBOR_UNREACHABLE = "HarborUnreachable";
   public static final String HARBOR_ERROR = "HarborError";
   public static final String HARBOR_READ_ONLY = "HarborReadOnly";
+  public static final String HARBOR_VERSION_UNSUPPORTED = "HarborVersionUnsupported";
   public static final String RATE_LIMITED = "RateLimited";
   public static final String UNAUTHORIZED = "Unauthorized";
   public static final String FORBIDDEN = "Forbidden";
