@@ -6,12 +6,14 @@ import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.harborrobot.operator.api.v1alpha1.Condition;
 import io.harborrobot.operator.api.v1alpha1.HarborConnection;
 import io.harborrobot.operator.api.v1alpha1.HarborConnectionSpec;
 import io.harborrobot.operator.api.v1alpha1.HarborRobot;
 import io.harborrobot.operator.api.v1alpha1.SecretReference;
 import io.harborrobot.operator.config.OperatorConfig;
+import io.harborrobot.operator.harbor.HarborClientFactory;
 import io.harborrobot.operator.harbor.OkHttpHarborClientFactory;
 import io.harborrobot.operator.ops.OperatorRuntime;
 import io.harborrobot.operator.sandbox.HarborEmulator;
@@ -43,19 +45,27 @@ public final class OperatorHarness implements AutoCloseable {
 
   private final InMemoryKubernetes kubernetes;
   private final HarborEmulator harbor;
+  private final HarborClientFactory clients;
   private OperatorRuntime operator;
 
-  private OperatorHarness(InMemoryKubernetes kubernetes, HarborEmulator harbor) {
+  private OperatorHarness(
+      InMemoryKubernetes kubernetes, HarborEmulator harbor, HarborClientFactory clients) {
     this.kubernetes = kubernetes;
     this.harbor = harbor;
+    this.clients = clients;
   }
 
   public static OperatorHarness start() {
+    return start(new OkHttpHarborClientFactory());
+  }
+
+  /** With Harbor clients from {@code clients} (e.g. with short timeouts). */
+  public static OperatorHarness start(HarborClientFactory clients) {
     InMemoryKubernetes kubernetes = InMemoryKubernetes.start();
     HarborEmulator harbor = HarborEmulator.start();
     harbor.setAdminCredentials(Sandbox.ADMIN_USER, Sandbox.ADMIN_PASSWORD);
     harbor.setLoginLockout(Duration.ZERO);
-    OperatorHarness harness = new OperatorHarness(kubernetes, harbor);
+    OperatorHarness harness = new OperatorHarness(kubernetes, harbor, clients);
     harness.startOperator();
     return harness;
   }
@@ -65,7 +75,7 @@ public final class OperatorHarness implements AutoCloseable {
     operator =
         OperatorRuntime.start(
             kubernetes.client(),
-            Sandbox.servedBy(harbor, new OkHttpHarborClientFactory()),
+            Sandbox.servedBy(harbor, clients),
             OperatorConfig.defaults()
                 .withResyncPeriod(RESYNC)
                 .withRetry(Duration.ofMillis(200), Duration.ofSeconds(2)),
@@ -86,6 +96,11 @@ public final class OperatorHarness implements AutoCloseable {
 
   /** A fresh namespace with a Harbor project of the same name and a HarborConnection "harbor". */
   public String newTeam() {
+    return newTeam(spec -> {});
+  }
+
+  /** {@link #newTeam()} with the connection's spec adjusted by {@code adjust}. */
+  public String newTeam(Consumer<HarborConnectionSpec> adjust) {
     String team = "team-" + COUNTER.incrementAndGet();
     client()
         .namespaces()
@@ -104,14 +119,15 @@ public final class OperatorHarness implements AutoCloseable {
                     Map.of("username", Sandbox.ADMIN_USER, "password", Sandbox.ADMIN_PASSWORD))
                 .build())
         .create();
-    HarborConnection connection = new HarborConnection();
-    connection.getMetadata().setName("harbor");
-    connection.getMetadata().setNamespace(team);
+    HarborConnection harborConnection = new HarborConnection();
+    harborConnection.getMetadata().setName("harbor");
+    harborConnection.getMetadata().setNamespace(team);
     HarborConnectionSpec spec = new HarborConnectionSpec();
     spec.setUrl("https://harbor.example.com");
     spec.setCredentialsSecretRef(new SecretReference("harbor-admin"));
-    connection.setSpec(spec);
-    client().resource(connection).create();
+    adjust.accept(spec);
+    harborConnection.setSpec(spec);
+    client().resource(harborConnection).create();
     return team;
   }
 
@@ -124,17 +140,19 @@ public final class OperatorHarness implements AutoCloseable {
     return client().resource(robot).create();
   }
 
-  /** Changes the spec the way kubectl edit does, retrying when the operator wrote in between. */
+  /** Changes the resource the way kubectl edit does, again when the operator wrote in between. */
   public HarborRobot edit(String namespace, String name, Consumer<HarborRobot> change) {
-    return client()
-        .resources(HarborRobot.class)
-        .inNamespace(namespace)
-        .withName(name)
-        .edit(
-            r -> {
-              change.accept(r);
-              return r;
-            });
+    for (int attempt = 1; ; attempt++) {
+      HarborRobot current = get(namespace, name);
+      change.accept(current);
+      try {
+        return client().resource(current).update();
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt == 10) {
+          throw e;
+        }
+      }
+    }
   }
 
   public HarborRobot get(String namespace, String name) {

@@ -41,7 +41,10 @@ public interface HarborClient {
   /** PATCH /api/v2.0/robots/{id} with a caller-chosen secret (Harbor's complexity rule applies). */
   void setRobotSecret(long robotId, RobotSecret secret);
 
-  /** DELETE /api/v2.0/robots/{id}; {@code false} when the robot was already gone (404). */
+  /**
+   * DELETE /api/v2.0/robots/{id}; {@code false} when the robot was already gone (404), which is
+   * also the answer when a repetition (after a lost response) finds it deleted by the first try.
+   */
   boolean deleteRobot(long robotId);
 
   /**

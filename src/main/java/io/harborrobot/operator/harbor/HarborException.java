@@ -24,7 +24,12 @@ public class HarborException extends RuntimeException {
     NOT_FOUND(false),
     /** 409. */
     CONFLICT(false),
-    /** 429: back off for {@link #retryAfter()} when given. */
+    /**
+     * 429: back off for {@link #retryAfter()} when given. With status 0, the request was never
+     * sent: the connection's own rate limit or concurrency cap kept it queued longer than the
+     * client may wait ({@link ClientSettings#maxQueueWait()}); {@link #retryAfter()} suggests when
+     * to try again.
+     */
     RATE_LIMITED(true),
     /** 5xx: Harbor failed; the request may or may not have been applied (see POST). */
     SERVER_ERROR(true),

@@ -8,14 +8,21 @@ import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.github.resilience4j.core.functions.Either;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import okhttp3.CookieJar;
@@ -35,17 +42,32 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@link HarborClient} over OkHttp, following shared/harbor/ROBOT_API.md. Build it with {@link
- * OkHttpHarborClientFactory}. Thread-safe and stateless apart from OkHttp's connection pool.
+ * OkHttpHarborClientFactory}. Thread-safe.
  *
  * <p>Transport rules, whatever client it is handed: no cookie jar (a replayed {@code sid} cookie
  * turns on Harbor's CSRF check and every change fails with 403), no silent retry on a failed
- * connection (OkHttp would otherwise resend a POST on a stale pooled connection and could create a
+ * connection inside OkHttp (it would resend a POST on a stale pooled connection and could create a
  * duplicate), no redirects (a POST redirected from http to https would come back as a GET), HTTP
- * Basic sent pre-emptively (Harbor's API 401s carry no challenge) and an {@code X-Request-Id} on
- * every call. This client never retries: the caller decides, from {@link HarborException#kind()}.
+ * Basic sent pre-emptively (Harbor's API 401s carry no challenge) and a fresh {@code X-Request-Id}
+ * on every request sent.
  *
- * <p>Nothing secret is logged or put in an exception: log lines and messages hold the method, the
- * route template, the status, Harbor's message and the request id, never a body or a header.
+ * <p>Faults ({@link RetryPolicy}, through resilience4j's {@link Retry}): GET, PUT, PATCH (always
+ * with a caller-chosen secret) and DELETE are repeated after no answer, 5xx or 429, with
+ * exponential backoff and full jitter, or after Harbor's {@code Retry-After} when it is short
+ * enough; a DELETE whose repetition finds the robot gone returns {@code false}. A POST is sent
+ * once: a failure keeps its kind ({@link HarborException.Kind#OUTCOME_UNKNOWN} when it may have
+ * been applied) and the caller looks the robot up. A 401 is never repeated; the username is
+ * remembered as locked (Harbor locks it for 1.5 s) and every call of the connection with that
+ * username waits until the lock is over before it is sent.
+ *
+ * <p>Every request sent, retries, list pages and the registry login check included, takes a slot of
+ * its connection's concurrency cap and a permit of its rate limit ({@link ConnectionGuard}, shared
+ * by all clients of the connection). It holds the slot only while in flight, never while it waits
+ * to be retried.
+ *
+ * <p>Nothing secret is logged, put in an exception or in a metric: log lines and messages hold the
+ * method, the route template, the status, Harbor's message and the request id, never a body or a
+ * header; metrics are tagged with the connection, method, route template and status only.
  */
 public final class OkHttpHarborClient implements HarborClient {
 
@@ -94,20 +116,46 @@ public final class OkHttpHarborClient implements HarborClient {
         return chain.proceed(chain.request());
       };
 
+  /** The methods that are safe to send again (PATCH only ever with a caller-chosen secret). */
+  private static final Set<String> REPEATABLE = Set.of("GET", "PUT", "PATCH", "DELETE");
+
+  /** A wait for a client-side limit shorter than this is not counted as throttling. */
+  private static final long THROTTLE_NOTICE_NANOS = 1_000_000;
+
   private final OkHttpClient http;
   private final HttpUrl baseUrl;
   private final HarborEndpoint endpoint;
-  private final String authorization;
+  private final Login admin;
   private final ObjectMapper mapper;
   private final JavaType robotList;
+  private final ConnectionGuard guard;
+  private final ClientMetrics metrics;
+  private final RetryPolicy policy;
+  private final Sleeper sleeper;
+  private final Retry retry;
+
+  /** Who a request is sent as: the username is what Harbor locks after a failed login. */
+  private record Login(String username, String authorization) {
+    @Override
+    public String toString() {
+      return "Login[" + username + "]";
+    }
+  }
 
   /**
    * @param http the client to derive from (pool, dispatcher, timeouts, TLS); the transport rules in
    *     the class comment are applied on top of it
    * @param baseUrl the endpoint's base URL, parsed
+   * @param guard the limits shared by every client of {@link HarborEndpoint#connection()}
    */
   OkHttpHarborClient(
-      OkHttpClient http, HttpUrl baseUrl, HarborEndpoint endpoint, ObjectMapper mapper) {
+      OkHttpClient http,
+      HttpUrl baseUrl,
+      HarborEndpoint endpoint,
+      ObjectMapper mapper,
+      ConnectionGuard guard,
+      ClientMetrics metrics,
+      ClientSettings settings) {
     this.http =
         http.newBuilder()
             .cookieJar(CookieJar.NO_COOKIES)
@@ -118,11 +166,26 @@ public final class OkHttpHarborClient implements HarborClient {
             .build();
     this.baseUrl = Objects.requireNonNull(baseUrl, "baseUrl");
     this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
-    this.authorization =
-        Credentials.basic(
-            endpoint.username(), endpoint.password().reveal(), StandardCharsets.UTF_8);
+    this.admin =
+        new Login(
+            endpoint.username(),
+            Credentials.basic(
+                endpoint.username(), endpoint.password().reveal(), StandardCharsets.UTF_8));
     this.mapper = Objects.requireNonNull(mapper, "mapper");
     this.robotList = mapper.getTypeFactory().constructCollectionType(List.class, Robot.class);
+    this.guard = Objects.requireNonNull(guard, "guard");
+    this.metrics = Objects.requireNonNull(metrics, "metrics");
+    this.policy = settings.retry();
+    this.sleeper = settings.sleeper();
+    this.retry =
+        Retry.of(
+            "harbor-" + endpoint.connection(),
+            RetryConfig.<Object>custom()
+                .maxAttempts(policy.maxAttempts())
+                .retryOnException(this::worthRepeating)
+                .intervalBiFunction(this::waitBeforeRepeating)
+                .failAfterMaxAttempts(false)
+                .build());
   }
 
   /** The JSON mapping used for Harbor: ISO dates, unknown fields ignored, nulls left out. */
@@ -149,7 +212,7 @@ public final class OkHttpHarborClient implements HarborClient {
         api("systeminfo").build(),
         null,
         null,
-        authorization,
+        admin,
         List.of(),
         reply -> {
           SystemInfo info = reply.json(mapper.constructType(SystemInfo.class));
@@ -178,7 +241,7 @@ public final class OkHttpHarborClient implements HarborClient {
         api("projects").addPathSegment(projectName).build(),
         Headers.of("X-Is-Resource-Name", "true"),
         null,
-        authorization,
+        admin,
         List.of(),
         reply -> presentUnless404(reply, Project.class));
   }
@@ -227,7 +290,7 @@ public final class OkHttpHarborClient implements HarborClient {
               url,
               null,
               null,
-              authorization,
+              admin,
               List.of(),
               reply ->
                   new RobotPage(
@@ -306,7 +369,7 @@ public final class OkHttpHarborClient implements HarborClient {
         robotUrl(id),
         null,
         null,
-        authorization,
+        admin,
         List.of(),
         reply -> presentUnless404(reply, Robot.class));
   }
@@ -327,7 +390,7 @@ public final class OkHttpHarborClient implements HarborClient {
         api("robots").build(),
         null,
         robot,
-        authorization,
+        admin,
         List.of(),
         reply -> {
           if (!reply.isSuccessful()) {
@@ -373,7 +436,7 @@ public final class OkHttpHarborClient implements HarborClient {
         robotUrl(robot.id()),
         null,
         robot,
-        authorization,
+        admin,
         List.of(),
         Reply::requireSuccess);
   }
@@ -396,7 +459,7 @@ public final class OkHttpHarborClient implements HarborClient {
         robotUrl(robotId),
         null,
         Map.of("secret", secret),
-        authorization,
+        admin,
         List.of(secret.reveal()),
         Reply::requireSuccess);
   }
@@ -409,7 +472,7 @@ public final class OkHttpHarborClient implements HarborClient {
         robotUrl(robotId),
         null,
         null,
-        authorization,
+        admin,
         List.of(),
         reply -> {
           if (reply.status() == 404) {
@@ -431,7 +494,7 @@ public final class OkHttpHarborClient implements HarborClient {
         url,
         null,
         null,
-        Credentials.basic(username, secret.reveal(), StandardCharsets.UTF_8),
+        new Login(username, Credentials.basic(username, secret.reveal(), StandardCharsets.UTF_8)),
         List.of(secret.reveal()),
         reply -> {
           if (reply.status() == 401) {
@@ -470,9 +533,11 @@ public final class OkHttpHarborClient implements HarborClient {
   }
 
   /**
-   * Sends one request and hands the response to {@code handler}. Statuses the handler does not
-   * accept become a {@link HarborException} through {@link Reply#error()}. I/O failures, including
-   * those while the handler reads the body, are classified by {@link HarborErrors#fromIo}.
+   * Sends a request (again, when it fails in a way worth repeating and the method is safe to
+   * repeat: see the class comment) and hands the response to {@code handler}. Statuses the handler
+   * does not accept become a {@link HarborException} through {@link Reply#error()}. I/O failures,
+   * including those while the handler reads the body, are classified by {@link
+   * HarborErrors#fromIo}.
    *
    * @param sensitive values to mask should Harbor echo them in an error message (besides the
    *     endpoint's password, which is always masked)
@@ -483,14 +548,14 @@ public final class OkHttpHarborClient implements HarborClient {
       HttpUrl url,
       Headers extraHeaders,
       Object body,
-      String authorizationHeader,
+      Login login,
       List<String> sensitive,
       ReplyHandler<T> handler) {
     String operation = method + " " + route;
-    String requestId = UUID.randomUUID().toString();
     RequestBody requestBody = null;
     if (body != null) {
       try {
+        // Serialised once: a repeated PUT or PATCH sends exactly the same bytes.
         requestBody = RequestBody.create(mapper.writeValueAsBytes(body), JSON);
       } catch (JsonProcessingException e) {
         // Our own records; the cause is dropped because its message could quote the body.
@@ -498,49 +563,236 @@ public final class OkHttpHarborClient implements HarborClient {
             new IOException("cannot serialise the body of " + operation));
       }
     }
-    Attempt attempt = new Attempt();
-    Request.Builder request =
-        new Request.Builder()
-            .url(url)
-            .method(method, requestBody)
-            .header("Authorization", authorizationHeader)
-            .header("X-Request-Id", requestId)
-            .header("Accept", "application/json")
-            .tag(Attempt.class, attempt);
-    if (extraHeaders != null) {
-      for (int i = 0; i < extraHeaders.size(); i++) {
-        request.header(extraHeaders.name(i), extraHeaders.value(i));
-      }
-    }
     List<String> masked =
         sensitive.isEmpty()
             ? List.of(endpoint.password().reveal())
             : concat(sensitive, endpoint.password().reveal());
+    Exchange<T> exchange =
+        new Exchange<>(
+            method, route, operation, url, extraHeaders, requestBody, login, masked, handler);
+    if (!REPEATABLE.contains(method) || policy.maxAttempts() <= 1) {
+      return send(exchange);
+    }
+    Retry.Context<T> attempts = retry.context();
+    while (true) {
+      try {
+        T result = send(exchange);
+        attempts.onComplete();
+        return result;
+      } catch (HarborException e) {
+        // Throws e when it is not worth repeating or the attempts are used up; otherwise returns
+        // once the wait before the next attempt (waitBeforeRepeating) is over.
+        attempts.onRuntimeError(e);
+        metrics.retry(endpoint.connection(), method, route, e.kind());
+      }
+    }
+  }
+
+  /** One request of a call, with everything needed to send it again. */
+  private record Exchange<T>(
+      String method,
+      String route,
+      String operation,
+      HttpUrl url,
+      Headers extraHeaders,
+      RequestBody body,
+      Login login,
+      List<String> masked,
+      ReplyHandler<T> handler) {}
+
+  /** Whether a failed attempt (of a GET, PUT, PATCH or DELETE) is worth sending again. */
+  private boolean worthRepeating(Throwable failure) {
+    if (!(failure instanceof HarborException e) || Thread.currentThread().isInterrupted()) {
+      return false;
+    }
+    return switch (e.kind()) {
+      case UNREACHABLE -> true;
+      case SERVER_ERROR, RATE_LIMITED ->
+          // status 0: this client's own limits refused to queue longer; the caller reschedules
+          e.httpStatus() != 0
+              && e.retryAfter().map(d -> d.compareTo(policy.maxRetryAfter()) <= 0).orElse(true);
+      default -> false;
+    };
+  }
+
+  /**
+   * Waits before attempt {@code retryNumber + 1}: Harbor's {@code Retry-After} when it gave one
+   * (already known to be short enough), otherwise the policy's jittered backoff. The wait goes
+   * through the injected {@link Sleeper} (resilience4j's own sleep is one JVM-wide function), so
+   * resilience4j is told to wait no further.
+   */
+  private long waitBeforeRepeating(Integer retryNumber, Either<Throwable, Object> outcome) {
+    if (outcome == null || !outcome.isLeft()) {
+      return 0L;
+    }
+    HarborException failure = (HarborException) outcome.getLeft();
+    Duration wait = failure.retryAfter().orElseGet(() -> policy.backoff(retryNumber));
+    LOG.debug(
+        "{}; attempt {} of {} in {} ms",
+        failure.getMessage(),
+        retryNumber + 1,
+        policy.maxAttempts(),
+        wait.toMillis());
+    try {
+      sleeper.sleep(wait);
+    } catch (InterruptedException interrupted) {
+      Thread.currentThread().interrupt();
+      throw failure;
+    }
+    return 0L;
+  }
+
+  /**
+   * Sends one request: waits out a login lockout of its username, takes a concurrency slot and a
+   * rate permit of the connection, and holds the slot until the response has been handled.
+   */
+  private <T> T send(Exchange<T> x) {
+    awaitLoginLockout(x);
+    ConnectionGuard.Limits limits = guard.limits();
+    enter(limits, x);
+    String requestId = UUID.randomUUID().toString();
+    Attempt attempt = new Attempt();
+    Request.Builder request =
+        new Request.Builder()
+            .url(x.url())
+            .method(x.method(), x.body())
+            .header("Authorization", x.login().authorization())
+            .header("X-Request-Id", requestId)
+            .header("Accept", "application/json")
+            .tag(Attempt.class, attempt);
+    if (x.extraHeaders() != null) {
+      for (int i = 0; i < x.extraHeaders().size(); i++) {
+        request.header(x.extraHeaders().name(i), x.extraHeaders().value(i));
+      }
+    }
+    String status = ClientMetrics.IO_ERROR;
     long start = System.nanoTime();
     try (Response response = http.newCall(request.build()).execute()) {
+      status = Integer.toString(response.code());
+      if (response.code() == 401) {
+        guard.lockedOut(x.login().username());
+      }
       String echoed = response.header("X-Request-Id");
       String id = echoed == null || echoed.isBlank() ? requestId : echoed;
       LOG.debug(
           "Harbor {} {} -> {} in {} ms (request id {})",
-          method,
-          route,
+          x.method(),
+          x.route(),
           response.code(),
           elapsedMillis(start),
           id);
-      return handler.handle(new Reply(response, operation, id, masked));
+      return x.handler().handle(new Reply(response, x.operation(), id, x.masked()));
     } catch (IOException e) {
       HarborException failure =
-          HarborErrors.fromIo(method, operation, requestId, attempt.mayHaveBeenSent, e);
+          HarborErrors.fromIo(x.method(), x.operation(), requestId, attempt.mayHaveBeenSent, e);
       LOG.debug(
           "Harbor {} {} failed after {} ms as {}: {} (request id {})",
-          method,
-          route,
+          x.method(),
+          x.route(),
           elapsedMillis(start),
           failure.kind(),
           e.getClass().getSimpleName(),
           requestId);
       throw failure;
+    } catch (HarborException e) {
+      if (e.kind() == HarborException.Kind.UNAUTHORIZED) {
+        // also a 200 that Harbor served as to an anonymous caller: the login failed all the same
+        guard.lockedOut(x.login().username());
+      }
+      throw e;
+    } finally {
+      limits.slots().onComplete();
+      metrics.request(
+          endpoint.connection(), x.method(), x.route(), status, System.nanoTime() - start);
     }
+  }
+
+  /** Harbor locks a username for 1.5 s after a failed login: sending earlier cannot succeed. */
+  private void awaitLoginLockout(Exchange<?> x) {
+    Duration locked = guard.lockoutRemaining(x.login().username());
+    if (locked.isZero()) {
+      return;
+    }
+    metrics.throttled(endpoint.connection(), ClientMetrics.LIMITER_LOGIN_LOCKOUT);
+    LOG.debug(
+        "Harbor {} {} waits {} ms: the login was refused moments ago",
+        x.method(),
+        x.route(),
+        locked.toMillis());
+    try {
+      sleeper.sleep(locked);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw notSent(x, null);
+    }
+  }
+
+  /** Takes a concurrency slot, then a rate permit; on failure nothing is held. */
+  private void enter(ConnectionGuard.Limits limits, Exchange<?> x) {
+    long start = System.nanoTime();
+    if (!limits.slots().tryAcquirePermission()) {
+      throw notSent(
+          x,
+          "no request slot within the client's queue limit (maxConcurrentRequests "
+              + limits.maxConcurrentRequests()
+              + ")");
+    }
+    if (System.nanoTime() - start > THROTTLE_NOTICE_NANOS) {
+      metrics.throttled(endpoint.connection(), ClientMetrics.LIMITER_CONCURRENCY);
+    }
+    long waitNanos;
+    try {
+      waitNanos = limits.rate().reservePermission();
+      if (waitNanos == 0) {
+        // Granted at once, possibly late in the limiter's cycle: keep the next cycle's permit
+        // unused, so that the next request leaves at least one interval after this one.
+        limits.rate().reservePermission();
+      }
+    } catch (RuntimeException e) {
+      limits.slots().releasePermission();
+      throw e;
+    }
+    if (waitNanos < 0) {
+      limits.slots().releasePermission();
+      throw notSent(
+          x,
+          "no request permit within the client's queue limit (requestsPerSecond "
+              + limits.requestsPerSecond()
+              + ")");
+    }
+    if (waitNanos > 0) {
+      metrics.throttled(endpoint.connection(), ClientMetrics.LIMITER_RATE);
+      try {
+        // the rate limit is kept in real time, whatever the injected sleeper does
+        TimeUnit.NANOSECONDS.sleep(waitNanos);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        limits.slots().releasePermission();
+        throw notSent(x, null);
+      }
+    }
+  }
+
+  /**
+   * A request this client did not send: interrupted ({@link HarborException.Kind#UNREACHABLE}), or
+   * held back by the connection's own limits for longer than it may queue ({@link
+   * HarborException.Kind#RATE_LIMITED} with status 0 and a short, jittered retry-after). Never
+   * {@link HarborException.Kind#OUTCOME_UNKNOWN}, even for a POST: nothing reached Harbor.
+   */
+  private HarborException notSent(Exchange<?> x, String limit) {
+    if (limit == null || Thread.currentThread().isInterrupted()) {
+      return new HarborException(
+          HarborException.Kind.UNREACHABLE,
+          0,
+          x.operation(),
+          "interrupted before the request was sent",
+          null,
+          null,
+          null);
+    }
+    Duration later = Duration.ofMillis(1000 + ThreadLocalRandom.current().nextLong(4000));
+    return new HarborException(
+        HarborException.Kind.RATE_LIMITED, 0, x.operation(), limit, null, later, null);
   }
 
   private static List<String> concat(List<String> values, String extra) {

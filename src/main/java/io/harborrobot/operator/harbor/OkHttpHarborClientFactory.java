@@ -1,6 +1,8 @@
 package io.harborrobot.operator.harbor;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -21,6 +23,13 @@ import org.slf4j.LoggerFactory;
  * pool, dispatcher) and differ only in TLS trust, so create one factory per process and {@link
  * #close()} it on shutdown.
  *
+ * <p>The factory owns what the clients of one connection ({@link HarborEndpoint#connection()})
+ * share: its rate limit, its concurrency cap and its login lockouts ({@link ConnectionGuard}). A
+ * client re-created for the same connection shares them with older instances that are still
+ * finishing calls; when the endpoint's limits change, the new ones apply to every client of the
+ * connection from their next request on. Request metrics go to the {@link MeterRegistry} given here
+ * ({@link Metrics#globalRegistry} by default).
+ *
  * <p>TLS: verification is on by default, against the platform's trust store. With {@link
  * HarborEndpoint#caBundlePem()}, exactly the bundle's certificates are trusted (not the platform's
  * as well). Only {@link HarborEndpoint#insecureSkipTlsVerify()} turns verification off (it wins
@@ -30,9 +39,9 @@ public final class OkHttpHarborClientFactory implements HarborClientFactory, Aut
 
   private static final Logger LOG = LoggerFactory.getLogger(OkHttpHarborClientFactory.class);
 
-  public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
-  public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(30);
-  public static final Duration DEFAULT_CALL_TIMEOUT = Duration.ofSeconds(60);
+  public static final Duration DEFAULT_CONNECT_TIMEOUT = ClientSettings.DEFAULT_CONNECT_TIMEOUT;
+  public static final Duration DEFAULT_READ_TIMEOUT = ClientSettings.DEFAULT_READ_TIMEOUT;
+  public static final Duration DEFAULT_CALL_TIMEOUT = ClientSettings.DEFAULT_CALL_TIMEOUT;
 
   /**
    * How long an idle connection stays pooled. Shorter than the usual idle timeouts in front of
@@ -58,27 +67,43 @@ public final class OkHttpHarborClientFactory implements HarborClientFactory, Aut
           });
   private final Set<String> warnedInsecure = ConcurrentHashMap.newKeySet();
 
-  /** Connect 10 s, read (and write) 30 s, whole call 60 s. */
+  private final ClientSettings settings;
+  private final ClientMetrics metrics;
+  private final Map<String, ConnectionGuard> guards = new ConcurrentHashMap<>();
+
+  /** {@link ClientSettings#defaults()}, metrics to {@link Metrics#globalRegistry}. */
   public OkHttpHarborClientFactory() {
-    this(DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, DEFAULT_CALL_TIMEOUT);
+    this(ClientSettings.defaults(), Metrics.globalRegistry);
+  }
+
+  /** {@link ClientSettings#defaults()}, metrics to {@code registry}. */
+  public OkHttpHarborClientFactory(MeterRegistry registry) {
+    this(ClientSettings.defaults(), registry);
   }
 
   /**
+   * The defaults with other timeouts, metrics to {@link Metrics#globalRegistry}.
+   *
    * @param connectTimeout TCP connect and TLS handshake
    * @param readTimeout the longest silence while reading a response (also used for writing)
-   * @param callTimeout the whole call, from DNS to the last byte of the body
+   * @param callTimeout one attempt, from DNS to the last byte of the body
    */
   public OkHttpHarborClientFactory(
       Duration connectTimeout, Duration readTimeout, Duration callTimeout) {
-    Objects.requireNonNull(connectTimeout, "connectTimeout");
-    Objects.requireNonNull(readTimeout, "readTimeout");
-    Objects.requireNonNull(callTimeout, "callTimeout");
+    this(
+        ClientSettings.defaults().withTimeouts(connectTimeout, readTimeout, callTimeout),
+        Metrics.globalRegistry);
+  }
+
+  public OkHttpHarborClientFactory(ClientSettings settings, MeterRegistry registry) {
+    this.settings = Objects.requireNonNull(settings, "settings");
+    this.metrics = new ClientMetrics(Objects.requireNonNull(registry, "registry"));
     this.base =
         new OkHttpClient.Builder()
-            .connectTimeout(connectTimeout)
-            .readTimeout(readTimeout)
-            .writeTimeout(readTimeout)
-            .callTimeout(callTimeout)
+            .connectTimeout(settings.connectTimeout())
+            .readTimeout(settings.readTimeout())
+            .writeTimeout(settings.readTimeout())
+            .callTimeout(settings.callTimeout())
             .connectionPool(
                 new ConnectionPool(MAX_IDLE_CONNECTIONS, KEEP_ALIVE.toSeconds(), TimeUnit.SECONDS))
             .cookieJar(CookieJar.NO_COOKIES)
@@ -86,6 +111,10 @@ public final class OkHttpHarborClientFactory implements HarborClientFactory, Aut
             .followRedirects(false)
             .followSslRedirects(false)
             .build();
+  }
+
+  public ClientSettings settings() {
+    return settings;
   }
 
   /**
@@ -101,7 +130,25 @@ public final class OkHttpHarborClientFactory implements HarborClientFactory, Aut
     if (tls != null) {
       tls.applyTo(builder);
     }
-    return new OkHttpHarborClient(builder.build(), baseUrl, endpoint, mapper);
+    return new OkHttpHarborClient(
+        builder.build(), baseUrl, endpoint, mapper, guardFor(endpoint), metrics, settings);
+  }
+
+  /**
+   * The limits and lockouts of the endpoint's connection, shared by all its clients; created on
+   * first use, and given the endpoint's limits when they changed.
+   */
+  ConnectionGuard guardFor(HarborEndpoint endpoint) {
+    return guards.compute(
+        endpoint.connection(),
+        (connection, guard) ->
+            guard == null
+                ? new ConnectionGuard(
+                    connection,
+                    endpoint.requestsPerSecond(),
+                    endpoint.maxConcurrentRequests(),
+                    settings)
+                : guard.adjust(endpoint.requestsPerSecond(), endpoint.maxConcurrentRequests()));
   }
 
   /** The endpoint's TLS trust, or null for the platform default (the base client's). */

@@ -1,5 +1,6 @@
 package io.harborrobot.operator.harbor;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -28,6 +29,8 @@ public record Robot(
   /** Unix seconds for "never expires" in {@code expires_at} and days in {@code duration}. */
   public static final long NEVER = -1;
 
+  /** Not a JSON property: Jackson would otherwise send it as {@code "disabled"} in a PUT. */
+  @JsonIgnore
   public boolean isDisabled() {
     return Boolean.TRUE.equals(disable);
   }

@@ -45,6 +45,7 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -73,9 +74,14 @@ import org.slf4j.LoggerFactory;
  * too, with the permissions they hold (Harbor 2.12+ rules: no {@code robot:update}).
  *
  * <p>The "by hand" methods change state the way a person in the Harbor UI would, without HTTP.
- * Fault injection ({@link #failNext}, {@link #loseResponseNext}, {@link #setLatency}) and the
- * request counters let tests check how a client copes. Secrets are kept only as salted SHA-256
- * hashes and are never logged. All methods are thread-safe.
+ * {@link #setVersion} makes it behave like an older release (no robot API before 2.2; 2.2 - 2.10
+ * duration and allowlist rules) and {@link #setReadOnly} like Harbor's read-only mode. Fault
+ * injection ({@link #failNext}, {@link #loseResponseNext}, {@link #setErrorRate}, {@link
+ * #setLostResponseRate}, {@link #setLatency}, {@link #setLatencySpikes}, seedable with {@link
+ * #setSeed}) and the observations (request counters, {@link #requestTimes}, {@link
+ * #maxRequestsInAnyWindow}, {@link #maxConcurrentRequests}, an {@link ExchangeObserver}) let tests
+ * check how a client copes. Secrets are kept only as salted SHA-256 hashes and are never logged.
+ * All methods are thread-safe.
  */
 public final class HarborEmulator implements AutoCloseable {
 
@@ -91,6 +97,14 @@ public final class HarborEmulator implements AutoCloseable {
   private static final long NEVER = -1;
   private static final long SECONDS_PER_DAY = 86_400;
   private static final int THREADS = 16;
+  private static final Version DEFAULT_VERSION = new Version(2, 15, 2);
+  private static final Pattern VERSION_RULE = Pattern.compile("v?(\\d+)\\.(\\d+)\\.(\\d+)");
+
+  /** {@code robot_token_duration}: what Harbor 2.2 - 2.10 use for a duration of 0 (days). */
+  static final long DEFAULT_ROBOT_DURATION_DAYS = 30;
+
+  private static final String READ_ONLY_MESSAGE =
+      "The system is in read only mode. Any modification is prohibited.";
   private static final Pattern NAME_RULE = Pattern.compile("^[a-z0-9]+(?:[._-][a-z0-9]+)*$");
   private static final String ALNUM =
       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -279,11 +293,22 @@ public final class HarborEmulator implements AutoCloseable {
           Map.entry("update_time", "update_time"),
           Map.entry("UpdateTime", "update_time"));
 
+  static {
+    // The JDK server writes a response's headers and body as two TCP segments; with Nagle's
+    // algorithm the body then waits for the client's delayed ACK, ~40 ms on every response. The
+    // property is read once, when the first HttpServer of the JVM starts, so set it before.
+    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+      System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+  }
+
+  private static volatile ExchangeObserver defaultObserver;
+
   private final HttpServer server;
   private final ExecutorService executor;
   private final ObjectMapper json = new ObjectMapper();
   private final SecureRandom random = new SecureRandom();
-  private final String harborVersion;
+  private final String buildCommit;
   private final int port;
 
   private final Object lock = new Object();
@@ -293,6 +318,7 @@ public final class HarborEmulator implements AutoCloseable {
   private final TreeMap<Long, RobotState> robotsById = new TreeMap<>();
   private final Map<String, RobotState> robotsByStoredName = new HashMap<>();
   private final Deque<Fault> faults = new ArrayDeque<>();
+  private Random chaos = new Random();
   private long nextRobotId = 1;
   private long nextProjectId = 1;
   private String prefix = DEFAULT_PREFIX;
@@ -304,17 +330,26 @@ public final class HarborEmulator implements AutoCloseable {
   private volatile Duration lockout = DEFAULT_LOCKOUT;
   private volatile Duration loginFailureDelay = Duration.ZERO;
   private volatile Duration latency = Duration.ZERO;
+  private volatile ErrorRate errorRate = ErrorRate.OFF;
+  private volatile double lostResponseRate;
+  private volatile LatencySpikes latencySpikes = LatencySpikes.OFF;
+  private volatile boolean readOnly;
+  private volatile Version version = DEFAULT_VERSION;
+  private volatile ExchangeObserver observer;
   private final ConcurrentHashMap<String, Instant> lockedUntil = new ConcurrentHashMap<>();
   private final AtomicInteger requestCount = new AtomicInteger();
   private final ConcurrentHashMap<String, AtomicInteger> routeCounts = new ConcurrentHashMap<>();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicInteger maxInFlight = new AtomicInteger();
   private static final int REQUEST_LOG_SIZE = 10_000;
-  private final java.util.concurrent.ConcurrentLinkedDeque<String> requestLog =
-      new java.util.concurrent.ConcurrentLinkedDeque<>();
+  // guarded by itself
+  private final Deque<LoggedRequest> requestLog = new ArrayDeque<>();
 
   private HarborEmulator(int port) {
     byte[] commit = new byte[4];
     random.nextBytes(commit);
-    this.harborVersion = "v2.15.2-" + HexFormat.of().formatHex(commit);
+    this.buildCommit = HexFormat.of().formatHex(commit);
+    this.observer = defaultObserver;
     setAdminCredentials(DEFAULT_ADMIN, DEFAULT_ADMIN_PASSWORD);
     try {
       server =
@@ -356,9 +391,12 @@ public final class HarborEmulator implements AutoCloseable {
     return "127.0.0.1:" + port;
   }
 
-  /** The version {@code systeminfo} reports to authenticated callers, {@code v2.15.2-<8 hex>}. */
+  /**
+   * The version {@code systeminfo} reports to authenticated callers, {@code v2.15.2-<8 hex>} unless
+   * {@link #setVersion} chose another release.
+   */
   public String harborVersion() {
-    return harborVersion;
+    return version + "-" + buildCommit;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -431,6 +469,56 @@ public final class HarborEmulator implements AutoCloseable {
   /** Whether a failed login currently locks {@code username}. */
   public boolean isLockedOut(String username) {
     return isLocked(username, now());
+  }
+
+  /**
+   * Which Harbor release to behave like (ROBOT_API.md §4, §8, §10), e.g. {@code "v2.15.2"} (the
+   * default), {@code "v2.9.1"} or {@code "v2.1.0"}; the leading {@code v} is optional. {@code
+   * systeminfo} reports it. Below 2.2 there is no robot API ({@code /api/v2.0/robots*} answer 404).
+   * From 2.2 to 2.10 a duration of 0 on create means the system default of 30 days instead of 400,
+   * a PUT without {@code duration} (or with 0) resets the robot to the default duration counted
+   * from its creation time, and neither {@code /api/v2.0/permissions} (404) nor the permission
+   * allowlist exist yet. From 2.11 on the emulator behaves as described in ROBOT_API.md.
+   *
+   * @throws IllegalArgumentException for anything but {@code [v]major.minor.patch} with major 2 or
+   *     more (the emulator serves {@code /api/v2.0} only)
+   */
+  public void setVersion(String harborVersion) {
+    Objects.requireNonNull(harborVersion, "harborVersion");
+    var m = VERSION_RULE.matcher(harborVersion.trim());
+    if (!m.matches()) {
+      throw new IllegalArgumentException("not a Harbor version: " + harborVersion);
+    }
+    Version v =
+        new Version(
+            Integer.parseInt(m.group(1)),
+            Integer.parseInt(m.group(2)),
+            Integer.parseInt(m.group(3)));
+    if (v.major() < 2) {
+      throw new IllegalArgumentException(
+          "the emulator serves /api/v2.0 only (Harbor 2.0 or later): " + harborVersion);
+    }
+    this.version = v;
+  }
+
+  /** The release the emulator behaves like, e.g. {@code "v2.15.2"} (without the build commit). */
+  public String version() {
+    return version.toString();
+  }
+
+  /**
+   * Harbor's read-only mode: every request but GET, HEAD and OPTIONS is answered {@code 403
+   * {"errors":[{"code":"DENIED","message":"The system is in read only mode. Any modification is
+   * prohibited."}]}} before anything else looks at it, and {@code systeminfo} reports {@code
+   * read_only: true}.
+   */
+  public void setReadOnly(boolean readOnly) {
+    this.readOnly = readOnly;
+  }
+
+  /** Whether read-only mode is on. */
+  public boolean isReadOnly() {
+    return readOnly;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -634,39 +722,130 @@ public final class HarborEmulator implements AutoCloseable {
   /**
    * The next request with this method ({@code null} or {@code "*"} for any) whose path (without
    * query) fully matches {@code pathRegex} gets {@code status} with Harbor's error body and is not
-   * applied. One-shot; calls queue up.
+   * applied. One-shot; calls queue up. Same as {@code failNext(method, pathRegex, status, 1)}.
    */
   public void failNext(String method, String pathRegex, int status) {
-    if (status < 400 || status > 599) {
-      throw new IllegalArgumentException("status must be 4xx or 5xx: " + status);
+    failNext(method, pathRegex, status, 1, null);
+  }
+
+  /**
+   * The next {@code times} matching requests (as for {@link #failNext(String, String, int)}) get
+   * {@code status} with Harbor's error body and are not applied.
+   */
+  public void failNext(String method, String pathRegex, int status, int times) {
+    failNext(method, pathRegex, status, times, null);
+  }
+
+  /**
+   * As {@link #failNext(String, String, int, int)}, and the answers carry {@code Retry-After:
+   * <seconds>} (rounded up to whole seconds), as a rate limiter or an overloaded proxy would send.
+   *
+   * @param retryAfter {@code null} for no {@code Retry-After}; otherwise only with 429 or 503
+   */
+  public void failNext(
+      String method, String pathRegex, int status, int times, Duration retryAfter) {
+    checkErrorStatus(status);
+    if (times < 1) {
+      throw new IllegalArgumentException("times must be at least 1: " + times);
     }
+    long retryAfterSeconds = retryAfterSeconds(status, retryAfter);
+    Pattern path = Pattern.compile(pathRegex);
     synchronized (lock) {
-      faults.add(new Fault(method, Pattern.compile(pathRegex), status, false));
+      faults.add(new Fault(method, path, status, false, retryAfterSeconds, times));
     }
   }
 
   /**
-   * The next matching request (as for {@link #failNext}) is applied, then its TCP connection is
-   * closed without any response. One-shot; calls queue up.
+   * The next matching request (as for {@link #failNext(String, String, int)}) is applied, then its
+   * TCP connection is closed without any response. One-shot; calls queue up.
    */
   public void loseResponseNext(String method, String pathRegex) {
+    Pattern path = Pattern.compile(pathRegex);
     synchronized (lock) {
-      faults.add(new Fault(method, Pattern.compile(pathRegex), 0, true));
+      faults.add(new Fault(method, path, 0, true, -1, 1));
     }
   }
 
-  /** How many injected faults are still queued (not yet hit by a request). */
+  /**
+   * How many injected one-shot faults are still queued: the requests that {@link #failNext} and
+   * {@link #loseResponseNext} have yet to hit. Rates ({@link #setErrorRate} etc.) do not count.
+   */
   public int pendingFaults() {
     synchronized (lock) {
-      return faults.size();
+      return faults.stream().mapToInt(f -> f.remaining).sum();
     }
   }
 
-  /** Drops the faults no request has hit yet. */
+  /**
+   * Answers a random share of all requests (queued {@link #failNext} faults go first) with {@code
+   * status} and Harbor's error body, without applying them. {@code setErrorRate(0, ...)} turns it
+   * off. The dice are {@link #setSeed seedable}.
+   *
+   * @param rate from 0 to 1, e.g. 0.3 for 30 %
+   */
+  public void setErrorRate(double rate, int status) {
+    setErrorRate(rate, status, null);
+  }
+
+  /**
+   * As {@link #setErrorRate(double, int)}, and the answers carry {@code Retry-After: <seconds>}.
+   *
+   * @param retryAfter {@code null} for no {@code Retry-After}; otherwise only with 429 or 503
+   */
+  public void setErrorRate(double rate, int status, Duration retryAfter) {
+    checkRate(rate);
+    checkErrorStatus(status);
+    long retryAfterSeconds = retryAfterSeconds(status, retryAfter);
+    errorRate = rate == 0 ? ErrorRate.OFF : new ErrorRate(rate, status, retryAfterSeconds);
+  }
+
+  /**
+   * A random share of the requests other than GET, HEAD and OPTIONS is applied, then its TCP
+   * connection is closed without any response (a timeout after the commit). 0 turns it off.
+   */
+  public void setLostResponseRate(double rate) {
+    checkRate(rate);
+    lostResponseRate = rate;
+  }
+
+  /**
+   * A random share of the requests waits {@code latency} after being applied and before the
+   * response, on top of {@link #setLatency}. A rate of 0 turns it off.
+   */
+  public void setLatencySpikes(double rate, Duration latency) {
+    checkRate(rate);
+    Objects.requireNonNull(latency, "latency");
+    if (latency.isNegative()) {
+      throw new IllegalArgumentException("negative latency");
+    }
+    latencySpikes = rate == 0 ? LatencySpikes.OFF : new LatencySpikes(rate, latency);
+  }
+
+  /**
+   * Seeds the dice of {@link #setErrorRate}, {@link #setLostResponseRate} and {@link
+   * #setLatencySpikes}, so that the same sequence of requests meets the same faults. Requests that
+   * run concurrently draw in arrival order, which is not reproducible.
+   */
+  public void setSeed(long seed) {
+    synchronized (lock) {
+      chaos = new Random(seed);
+    }
+  }
+
+  /**
+   * Drops every injected fault: the queued {@link #failNext}/{@link #loseResponseNext} faults, the
+   * error rate, the lost-response rate, the latency spikes, the fixed {@link #setLatency latency}
+   * and read-only mode. Data, counters, the version and the clock stay as they are.
+   */
   public void clearFaults() {
     synchronized (lock) {
       faults.clear();
     }
+    errorRate = ErrorRate.OFF;
+    lostResponseRate = 0;
+    latencySpikes = LatencySpikes.OFF;
+    latency = Duration.ZERO;
+    readOnly = false;
   }
 
   /** A delay added before every response ({@code null} or zero for none). */
@@ -675,9 +854,11 @@ public final class HarborEmulator implements AutoCloseable {
   }
 
   /**
-   * Forgets robots, projects, queued faults, latency, lockouts and counters; puts the prefix back
-   * to {@code robot$} and the clock back to the system clock. Ids keep increasing, so an id from
-   * before never names a new robot. Admin credentials and the lockout duration are kept.
+   * Forgets robots, projects, all injected faults ({@link #clearFaults}), the seed, lockouts,
+   * counters, the request log and its timings, and the concurrency high-water mark; puts the prefix
+   * back to {@code robot$}, the version back to v2.15.2 and the clock back to the system clock. Ids
+   * keep increasing, so an id from before never names a new robot. Admin credentials, the lockout
+   * duration and the {@link #setExchangeObserver exchange observer} are kept.
    */
   public void reset() {
     synchronized (lock) {
@@ -685,15 +866,55 @@ public final class HarborEmulator implements AutoCloseable {
       projectsById.clear();
       robotsById.clear();
       robotsByStoredName.clear();
-      faults.clear();
       prefix = DEFAULT_PREFIX;
+      chaos = new Random();
     }
+    clearFaults();
+    version = DEFAULT_VERSION;
     clock = Clock.systemUTC();
-    latency = Duration.ZERO;
     lockedUntil.clear();
     requestCount.set(0);
     routeCounts.clear();
-    requestLog.clear();
+    synchronized (requestLog) {
+      requestLog.clear();
+    }
+    maxInFlight.set(inFlight.get());
+  }
+
+  private static void checkErrorStatus(int status) {
+    if (status < 400 || status > 599) {
+      throw new IllegalArgumentException("status must be 4xx or 5xx: " + status);
+    }
+  }
+
+  private static void checkRate(double rate) {
+    if (!(rate >= 0 && rate <= 1)) {
+      throw new IllegalArgumentException("rate must be between 0 and 1: " + rate);
+    }
+  }
+
+  private static long retryAfterSeconds(int status, Duration retryAfter) {
+    if (retryAfter == null) {
+      return -1;
+    }
+    if (status != 429 && status != 503) {
+      throw new IllegalArgumentException("Retry-After goes with 429 or 503, not " + status);
+    }
+    if (retryAfter.isNegative()) {
+      throw new IllegalArgumentException("negative Retry-After");
+    }
+    long seconds = retryAfter.getSeconds();
+    return retryAfter.getNano() > 0 ? seconds + 1 : seconds;
+  }
+
+  /** Rolls the dice: true with probability {@code rate} (no draw when the rate is 0). */
+  private boolean chance(double rate) {
+    if (rate <= 0) {
+      return false;
+    }
+    synchronized (lock) {
+      return chaos.nextDouble() < rate;
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -720,7 +941,80 @@ public final class HarborEmulator implements AutoCloseable {
    * path and query as sent (still URL-encoded).
    */
   public List<String> requestLog() {
-    return List.copyOf(requestLog);
+    synchronized (requestLog) {
+      return requestLog.stream().map(LoggedRequest::line).toList();
+    }
+  }
+
+  /**
+   * When the requests of {@link #requestLog()} arrived (same order, same bound), by the system
+   * clock: the emulator's {@link #setClock settable clock} plays no part, so rate limits can be
+   * measured while a test holds Harbor's time still.
+   */
+  public List<Instant> requestTimes() {
+    synchronized (requestLog) {
+      return requestLog.stream().map(LoggedRequest::at).toList();
+    }
+  }
+
+  /**
+   * The largest number of logged requests ({@link #requestTimes()}) that arrived within one window
+   * of length {@code window}, i.e. in some half-open interval {@code [t, t + window)}. With a
+   * client limited to N requests per second, {@code maxRequestsInAnyWindow(Duration.ofSeconds(1))}
+   * stays at most N (plus its burst).
+   */
+  public int maxRequestsInAnyWindow(Duration window) {
+    Objects.requireNonNull(window, "window");
+    if (window.isNegative() || window.isZero()) {
+      throw new IllegalArgumentException("the window must be positive: " + window);
+    }
+    List<Instant> times = new ArrayList<>(requestTimes());
+    Collections.sort(times);
+    int best = 0;
+    int from = 0;
+    for (int to = 0; to < times.size(); to++) {
+      Instant end = times.get(to);
+      while (!times.get(from).plus(window).isAfter(end)) {
+        from++;
+      }
+      best = Math.max(best, to - from + 1);
+    }
+    return best;
+  }
+
+  /**
+   * The most requests that were in flight at once (arrived, response not yet started or the
+   * connection not yet dropped) since the start or the last {@link #reset()}. The emulator serves
+   * at most 16 requests at a time, so this never exceeds 16.
+   */
+  public int maxConcurrentRequests() {
+    return maxInFlight.get();
+  }
+
+  /**
+   * Sets the observer that sees every exchange this emulator serves ({@code null} for none). An
+   * emulator starts with the {@link #setDefaultExchangeObserver default observer} of the moment.
+   */
+  public void setExchangeObserver(ExchangeObserver observer) {
+    this.observer = observer;
+  }
+
+  /** The observer that sees this emulator's exchanges, or {@code null}. */
+  public ExchangeObserver exchangeObserver() {
+    return observer;
+  }
+
+  /**
+   * Sets the observer that every emulator started from now on begins with ({@code null} for none).
+   * Emulators already running keep theirs. Meant for test suites, which check every exchange.
+   */
+  public static void setDefaultExchangeObserver(ExchangeObserver observer) {
+    defaultObserver = observer;
+  }
+
+  /** The observer that emulators started from now on begin with, or {@code null}. */
+  public static ExchangeObserver defaultExchangeObserver() {
+    return defaultObserver;
   }
 
   @Override
@@ -733,7 +1027,10 @@ public final class HarborEmulator implements AutoCloseable {
   // HTTP plumbing
 
   private void handle(HttpExchange exchange) {
+    maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+    boolean inFlightCounted = true;
     try {
+      Instant arrival = Instant.now();
       String method = exchange.getRequestMethod().toUpperCase(Locale.ROOT);
       String rawPath = exchange.getRequestURI().getRawPath();
       String rawQuery = exchange.getRequestURI().getRawQuery();
@@ -741,30 +1038,68 @@ public final class HarborEmulator implements AutoCloseable {
       routeCounts
           .computeIfAbsent(routeKey(method, rawPath), k -> new AtomicInteger())
           .incrementAndGet();
-      requestLog.addLast(method + " " + rawPath + (rawQuery == null ? "" : "?" + rawQuery));
-      while (requestLog.size() > REQUEST_LOG_SIZE) {
-        requestLog.pollFirst();
-      }
+      logRequest(
+          new LoggedRequest(
+              arrival, method + " " + rawPath + (rawQuery == null ? "" : "?" + rawQuery)));
       String requestId = exchange.getRequestHeaders().getFirst("X-Request-Id");
       if (requestId == null || requestId.isEmpty()) {
         requestId = UUID.randomUUID().toString();
       }
       byte[] body = exchange.getRequestBody().readAllBytes();
       Fault fault = takeFault(method, rawPath);
+      ErrorRate errors = errorRate;
       Response response;
-      if (fault != null && !fault.lose()) {
-        response = injectedError(fault.status());
+      boolean injected = true;
+      boolean lose = false;
+      if (fault != null && !fault.lose) {
+        response = injectedError(fault.status, fault.retryAfterSeconds);
+      } else if (fault == null && chance(errors.rate())) {
+        response = injectedError(errors.status(), errors.retryAfterSeconds());
       } else {
         response = respond(method, rawPath, rawQuery, exchange.getRequestHeaders(), body);
+        if (fault != null) {
+          lose = true;
+        } else if (!isSafe(method) && chance(lostResponseRate)) {
+          lose = true;
+        } else {
+          injected = false;
+        }
+      }
+      Map<String, String> headers = lose ? Map.of() : responseHeaders(method, response, requestId);
+      ExchangeObserver watcher = observer;
+      if (watcher != null) {
+        notify(
+            watcher,
+            new RecordedExchange(
+                arrival,
+                method,
+                rawPath,
+                rawQuery,
+                exchange.getRequestHeaders(),
+                body,
+                lose ? RecordedExchange.NO_RESPONSE : response.status(),
+                lose ? Map.of() : headersAsLists(headers),
+                lose || method.equals("HEAD") || response.body() == null
+                    ? new byte[0]
+                    : response.body(),
+                injected));
       }
       pause(latency);
-      if (fault != null && fault.lose()) {
+      LatencySpikes spikes = latencySpikes;
+      if (chance(spikes.rate())) {
+        pause(spikes.latency());
+      }
+      // No longer in flight once the answer starts out: a client that waits for each response
+      // before sending the next request is never seen with two requests in flight.
+      inFlight.decrementAndGet();
+      inFlightCounted = false;
+      if (lose) {
         LOG.debug("{} {} -> applied, connection closed without a response", method, rawPath);
         // Closing the exchange before sendResponseHeaders closes the TCP connection.
         return;
       }
       LOG.debug("{} {} -> {}", method, rawPath, response.status());
-      send(exchange, method, response, requestId);
+      send(exchange, method, response, headers);
     } catch (IOException e) {
       LOG.debug("I/O error while serving a request: {}", e.toString());
     } catch (RuntimeException e) {
@@ -772,7 +1107,31 @@ public final class HarborEmulator implements AutoCloseable {
     } finally {
       // Before sendResponseHeaders this closes the TCP connection without any response.
       exchange.close();
+      if (inFlightCounted) {
+        inFlight.decrementAndGet();
+      }
     }
+  }
+
+  private void logRequest(LoggedRequest entry) {
+    synchronized (requestLog) {
+      requestLog.addLast(entry);
+      while (requestLog.size() > REQUEST_LOG_SIZE) {
+        requestLog.pollFirst();
+      }
+    }
+  }
+
+  private static void notify(ExchangeObserver watcher, RecordedExchange exchange) {
+    try {
+      watcher.observe(exchange);
+    } catch (RuntimeException e) {
+      LOG.warn("the exchange observer failed on {}", exchange, e);
+    }
+  }
+
+  private static boolean isSafe(String method) {
+    return method.equals("GET") || method.equals("HEAD") || method.equals("OPTIONS");
   }
 
   private Response respond(
@@ -787,20 +1146,35 @@ public final class HarborEmulator implements AutoCloseable {
     }
   }
 
-  private void send(HttpExchange exchange, String method, Response response, String requestId)
+  /** The headers the emulator sets on a response, in order. */
+  private static Map<String, String> responseHeaders(
+      String method, Response response, String requestId) {
+    Map<String, String> out = new LinkedHashMap<>();
+    out.put("X-Request-Id", requestId);
+    out.putAll(response.headers());
+    byte[] body = response.body();
+    if (body != null && body.length > 0) {
+      out.put("Content-Type", response.contentType());
+    }
+    return out;
+  }
+
+  private static Map<String, List<String>> headersAsLists(Map<String, String> headers) {
+    Map<String, List<String>> lists = new LinkedHashMap<>();
+    headers.forEach((k, v) -> lists.put(k, List.of(v)));
+    return lists;
+  }
+
+  private static void send(
+      HttpExchange exchange, String method, Response response, Map<String, String> headers)
       throws IOException {
     Headers out = exchange.getResponseHeaders();
-    out.set("X-Request-Id", requestId);
-    response.headers().forEach(out::set);
+    headers.forEach(out::set);
     byte[] body = response.body();
     if (body == null || body.length == 0 || method.equals("HEAD")) {
-      if (body != null && body.length > 0) {
-        out.set("Content-Type", response.contentType());
-      }
       exchange.sendResponseHeaders(response.status(), -1);
       return;
     }
-    out.set("Content-Type", response.contentType());
     exchange.sendResponseHeaders(response.status(), body.length);
     try (OutputStream os = exchange.getResponseBody()) {
       os.write(body);
@@ -822,14 +1196,17 @@ public final class HarborEmulator implements AutoCloseable {
     return method + " " + route;
   }
 
+  /** Takes one hit from the first queued fault that matches; null when none does. */
   private Fault takeFault(String method, String rawPath) {
     synchronized (lock) {
       for (Iterator<Fault> it = faults.iterator(); it.hasNext(); ) {
         Fault f = it.next();
         boolean methodMatches =
-            f.method() == null || f.method().equals("*") || f.method().equalsIgnoreCase(method);
-        if (methodMatches && f.path().matcher(rawPath).matches()) {
-          it.remove();
+            f.method == null || f.method.equals("*") || f.method.equalsIgnoreCase(method);
+        if (methodMatches && f.path.matcher(rawPath).matches()) {
+          if (--f.remaining == 0) {
+            it.remove();
+          }
           return f;
         }
       }
@@ -837,7 +1214,12 @@ public final class HarborEmulator implements AutoCloseable {
     }
   }
 
-  private Response injectedError(int status) {
+  private static Response injectedError(int status, long retryAfterSeconds) {
+    Response r = injectedError(status);
+    return retryAfterSeconds < 0 ? r : r.with("Retry-After", Long.toString(retryAfterSeconds));
+  }
+
+  private static Response injectedError(int status) {
     if (status >= 500) {
       return errorResponse(status, "UNKNOWN", "internal server error");
     }
@@ -857,6 +1239,10 @@ public final class HarborEmulator implements AutoCloseable {
 
   private Response dispatch(
       String method, String rawPath, String rawQuery, Headers headers, byte[] body) {
+    if (readOnly && !isSafe(method)) {
+      // the read-only middleware runs before routing, authentication and binding
+      throw new HarborError(403, "DENIED", READ_ONLY_MESSAGE);
+    }
     if (rawPath.equals("/v2/") || rawPath.equals("/v2")) {
       if (!method.equals("GET") && !method.equals("HEAD")) {
         throw new HarborError(405, "METHOD_NOT_ALLOWED", "method not allowed");
@@ -890,7 +1276,15 @@ public final class HarborEmulator implements AutoCloseable {
       checkMedia(req);
       return systemInfo(req);
     }
+    Version v = version;
+    if (first.equals("robots") && v.before(2, 2)) {
+      // no robot v2 API before Harbor 2.2
+      throw new HarborError(404, "NOT_FOUND", "path " + rawPath + " was not found");
+    }
     if (segments.size() == 1 && first.equals("permissions")) {
+      if (v.before(2, 10)) {
+        throw new HarborError(404, "NOT_FOUND", "path " + rawPath + " was not found");
+      }
       allow(method, "GET");
       checkMedia(req);
       return permissions(req);
@@ -1153,11 +1547,11 @@ public final class HarborEmulator implements AutoCloseable {
     n.put("self_registration", false);
     if (req.principal().authenticated()) {
       n.put("external_url", baseUrl());
-      n.put("harbor_version", harborVersion);
+      n.put("harbor_version", harborVersion());
       n.put("has_ca_root", false);
       n.put("notification_enable", true);
       n.put("project_creation_restriction", "everyone");
-      n.put("read_only", false);
+      n.put("read_only", readOnly);
       n.put("registry_storage_provider_name", "filesystem");
       n.put("registry_url", registryHost());
     }
@@ -1235,8 +1629,13 @@ public final class HarborEmulator implements AutoCloseable {
     if (in.name() == null || !NAME_RULE.matcher(in.name()).matches()) {
       throw badRequest("robot name is not in lower case or contains illegal characters");
     }
+    Version v = version;
     long duration = in.duration() == null ? 0 : in.duration();
-    validate(duration, in.level(), in.permissions());
+    checkDuration(duration, v);
+    if (duration == 0) {
+      duration = DEFAULT_ROBOT_DURATION_DAYS; // Harbor 2.2 - 2.10: the system default
+    }
+    validate(in.level(), in.permissions(), v);
     String namespace = emptyIfNull(in.permissions().get(0).namespace());
     boolean projectLevel = in.level().equals("project");
     Principal p = req.principal();
@@ -1375,10 +1774,18 @@ public final class HarborEmulator implements AutoCloseable {
     long id = bindRobotId(idText, errors);
     RobotIn in = bindRobot(req.body(), "robot", "Robot", errors);
     Principal p = req.principal();
+    Version v = version;
     synchronized (lock) {
       RobotState r = authenticatedRobot(p, id);
-      long duration = in.duration() == null ? r.duration : in.duration();
-      validate(duration, in.level(), in.permissions());
+      long duration;
+      if (v.before(2, 11)) {
+        // duration is not nullable yet: omitted means 0, and 0 means the system default
+        duration = in.duration() == null ? 0 : in.duration();
+      } else {
+        duration = in.duration() == null ? r.duration : in.duration();
+      }
+      checkDuration(duration, v);
+      validate(in.level(), in.permissions(), v);
       String namespace = emptyIfNull(in.permissions().get(0).namespace());
       if (r.projectId != 0) {
         Project project = projectsByName.get(namespace);
@@ -1400,8 +1807,9 @@ public final class HarborEmulator implements AutoCloseable {
       }
       List<Scope> scopes = toScopes(in.permissions());
       if (duration != r.duration) {
-        r.duration = duration;
-        r.expiresAt = expiryFrom(r.creationTime, duration);
+        // 2.2 - 2.10: 0 never equals the stored duration, so it always resets to the default
+        r.duration = duration == 0 ? DEFAULT_ROBOT_DURATION_DAYS : duration;
+        r.expiresAt = expiryFrom(r.creationTime, r.duration);
       }
       r.description = description;
       r.disabled = in.disable();
@@ -1462,13 +1870,22 @@ public final class HarborEmulator implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
   // validation (robot.go validate / toScope)
 
-  private static void validate(long duration, String level, List<PermissionIn> permissions) {
-    if (!isValidDuration(duration)) {
+  /** Harbor 2.11+: -1 or 1..2^31-2; before: also 0 (the system default). */
+  private static void checkDuration(long duration, Version v) {
+    boolean valid =
+        v.before(2, 11)
+            ? duration >= -1 && duration < Integer.MAX_VALUE
+            : isValidDuration(duration);
+    if (!valid) {
       throw badRequest(
           "bad request error duration input: "
               + duration
               + ", duration must be either -1(Never) or a positive integer");
     }
+  }
+
+  /** The level and permission checks; the allowlist of pairs only from Harbor 2.10 on. */
+  private static void validate(String level, List<PermissionIn> permissions, Version v) {
     if (!"system".equals(level) && !"project".equals(level)) {
       throw badRequest("bad request error level input: " + emptyIfNull(level));
     }
@@ -1497,6 +1914,9 @@ public final class HarborEmulator implements AutoCloseable {
         allowed = PROJECT_ALLOWED;
       } else {
         throw badRequest("bad request permission level: " + kind);
+      }
+      if (v.before(2, 10)) {
+        continue; // before 2.10 any resource:action string was stored
       }
       for (AccessIn a : perm.access()) {
         String resource = emptyIfNull(a.resource());
@@ -2413,7 +2833,52 @@ public final class HarborEmulator implements AutoCloseable {
   /** kind "system" (projectId 0) or "project" (a project id or {@link #ALL_PROJECTS}). */
   private record Scope(String kind, long projectId, List<Access> access) {}
 
-  private record Fault(String method, Pattern path, int status, boolean lose) {}
+  /** A queued fault; {@code remaining} is guarded by the emulator's lock. */
+  private static final class Fault {
+    final String method;
+    final Pattern path;
+    final int status;
+    final boolean lose;
+    final long retryAfterSeconds;
+    int remaining;
+
+    Fault(
+        String method,
+        Pattern path,
+        int status,
+        boolean lose,
+        long retryAfterSeconds,
+        int remaining) {
+      this.method = method;
+      this.path = path;
+      this.status = status;
+      this.lose = lose;
+      this.retryAfterSeconds = retryAfterSeconds;
+      this.remaining = remaining;
+    }
+  }
+
+  private record ErrorRate(double rate, int status, long retryAfterSeconds) {
+    static final ErrorRate OFF = new ErrorRate(0, 500, -1);
+  }
+
+  private record LatencySpikes(double rate, Duration latency) {
+    static final LatencySpikes OFF = new LatencySpikes(0, Duration.ZERO);
+  }
+
+  private record LoggedRequest(Instant at, String line) {}
+
+  /** A Harbor release, {@code major.minor.patch}. */
+  private record Version(int major, int minor, int patch) {
+    boolean before(int major, int minor) {
+      return this.major < major || this.major == major && this.minor < minor;
+    }
+
+    @Override
+    public String toString() {
+      return "v" + major + "." + minor + "." + patch;
+    }
+  }
 
   private record Sort(String column, boolean desc) {}
 

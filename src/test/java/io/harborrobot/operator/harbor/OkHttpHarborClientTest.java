@@ -50,6 +50,19 @@ class OkHttpHarborClientTest {
 
   private static OkHttpHarborClientFactory factory;
 
+  /**
+   * Retries as in production, without waiting for the backoff or a login lockout
+   * (ResilientClientTest checks the waits themselves).
+   */
+  private static final ClientSettings NO_WAITING =
+      ClientSettings.defaults().withTime(duration -> {}, java.time.Clock.systemUTC());
+
+  private static OkHttpHarborClientFactory impatientFactory(Duration readTimeout) {
+    return new OkHttpHarborClientFactory(
+        NO_WAITING.withTimeouts(Duration.ofSeconds(2), readTimeout, Duration.ofSeconds(5)),
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+  }
+
   /** Every secret a test has seen; none may show up in a message, a toString or a log line. */
   private static final List<String> SECRETS = new ArrayList<>(List.of(PASSWORD));
 
@@ -58,7 +71,9 @@ class OkHttpHarborClientTest {
 
   @BeforeAll
   static void startFactoryAndCaptureLogs() {
-    factory = new OkHttpHarborClientFactory();
+    factory =
+        new OkHttpHarborClientFactory(
+            NO_WAITING, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
     Logger logger = (Logger) LoggerFactory.getLogger("io.harborrobot.operator.harbor");
     previousLevel = logger.getLevel();
     logger.setLevel(Level.DEBUG);
@@ -397,13 +412,35 @@ class OkHttpHarborClientTest {
     }
 
     @Test
-    void aLostUpdateResponseIsUnreachable() {
+    void aLostUpdateResponseIsRepeatedAndOnlyThenUnreachable() {
       harbor.createProject("team-a");
       RobotCreated created = create("team-a", "ci");
       Robot current = client.getRobot(created.id()).orElseThrow();
       harbor.loseResponseNext("PUT", "/api/v2.0/robots/.*");
 
+      client.updateRobot(described(current, "changed"));
+
+      assertThat(harbor.robot(created.id()).orElseThrow().description()).isEqualTo("changed");
+      for (int i = 0; i < RetryPolicy.DEFAULT.maxAttempts(); i++) {
+        harbor.loseResponseNext("PUT", "/api/v2.0/robots/.*");
+      }
       harborFailure(() -> client.updateRobot(current), Kind.UNREACHABLE);
+      assertThat(harbor.pendingFaults()).isZero();
+    }
+
+    private Robot described(Robot r, String description) {
+      return new Robot(
+          r.id(),
+          r.name(),
+          description,
+          r.level(),
+          r.duration(),
+          r.editable(),
+          r.disable(),
+          r.expiresAt(),
+          r.permissions(),
+          r.creationTime(),
+          r.updateTime());
     }
 
     @Test
@@ -461,7 +498,7 @@ class OkHttpHarborClientTest {
 
       assertThat(e.kind().isTransient()).isTrue();
       assertThat(harbor.robots()).isEmpty();
-      harbor.failNext("GET", "/api/v2.0/systeminfo", 429);
+      harbor.failNext("GET", "/api/v2.0/systeminfo", 429, RetryPolicy.DEFAULT.maxAttempts());
       harborFailure(client::systemInfo, Kind.RATE_LIMITED);
       harbor.failNext("DELETE", "/api/v2.0/robots/.*", 404);
       assertThat(client.deleteRobot(1)).isFalse();
@@ -470,9 +507,7 @@ class OkHttpHarborClientTest {
     @Test
     void latencyBeyondTheReadTimeoutIsOutcomeUnknownForPostOnly() {
       harbor.createProject("team-a");
-      try (OkHttpHarborClientFactory impatient =
-          new OkHttpHarborClientFactory(
-              Duration.ofSeconds(2), Duration.ofMillis(200), Duration.ofSeconds(5))) {
+      try (OkHttpHarborClientFactory impatient = impatientFactory(Duration.ofMillis(200))) {
         HarborClient hurried = impatient.create(endpoint(harbor.baseUrl()));
         harbor.setLatency(Duration.ofMillis(1500));
 
@@ -870,7 +905,8 @@ class OkHttpHarborClientTest {
     }
 
     @Test
-    void aReadTimeoutAfterSendingIsOutcomeUnknownForPostAndUnreachableOtherwise() throws Exception {
+    void aReadTimeoutAfterSendingIsOutcomeUnknownForPostAndUnreachableOtherwiseAfterRetries()
+        throws Exception {
       CountDownLatch release = new CountDownLatch(1);
       stub.respond(
           r -> {
@@ -881,9 +917,7 @@ class OkHttpHarborClientTest {
             }
             return Answer.json(200, "{}");
           });
-      try (OkHttpHarborClientFactory impatient =
-          new OkHttpHarborClientFactory(
-              Duration.ofSeconds(2), Duration.ofMillis(300), Duration.ofSeconds(5))) {
+      try (OkHttpHarborClientFactory impatient = impatientFactory(Duration.ofMillis(300))) {
         HarborClient hurried = impatient.create(endpoint(stub.url()));
 
         harborFailure(() -> hurried.createRobot(projectRobot("p", "ci")), Kind.OUTCOME_UNKNOWN);
@@ -892,9 +926,12 @@ class OkHttpHarborClientTest {
       } finally {
         release.countDown();
       }
+      // the POST once; DELETE and PATCH (with its caller-chosen secret) as often as the policy
+      // allows
       assertThat(stub.requests)
           .extracting(HarborStub.Received::method)
-          .containsExactly("POST", "DELETE", "PATCH");
+          .containsExactly(
+              "POST", "DELETE", "DELETE", "DELETE", "DELETE", "PATCH", "PATCH", "PATCH", "PATCH");
     }
   }
 

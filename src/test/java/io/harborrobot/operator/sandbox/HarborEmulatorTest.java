@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.harborrobot.operator.harbor.contract.HarborContract;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -29,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -238,31 +240,36 @@ class HarborEmulatorTest {
 
   @Test
   void bindingFailuresAre422() throws Exception {
-    Resp noBody = admin("POST", "/api/v2.0/robots", null);
+    Resp noBody = malformed(() -> admin("POST", "/api/v2.0/robots", null));
     assertThat(noBody.status()).isEqualTo(422);
     assertThat(noBody.errorCode()).isEqualTo("UNPROCESSABLE_ENTITY");
     assertThat(noBody.errorMessage()).contains("robot in body is required");
 
-    assertThat(admin("POST", "/api/v2.0/robots", "{\"name\": ").status()).isEqualTo(422);
+    assertThat(malformed(() -> admin("POST", "/api/v2.0/robots", "{\"name\": ")).status())
+        .isEqualTo(422);
 
     ObjectNode wrongType = robot("ci", "proj", 1, "tag:list");
     wrongType.put("duration", "30");
-    assertThat(admin("POST", "/api/v2.0/robots", wrongType.toString()).status()).isEqualTo(422);
+    assertThat(malformed(() -> admin("POST", "/api/v2.0/robots", wrongType.toString())).status())
+        .isEqualTo(422);
 
     ObjectNode wrongDisable = robot("ci", "proj", 1, "tag:list");
     wrongDisable.put("disable", "yes");
-    assertThat(admin("POST", "/api/v2.0/robots", wrongDisable.toString()).status()).isEqualTo(422);
+    assertThat(malformed(() -> admin("POST", "/api/v2.0/robots", wrongDisable.toString())).status())
+        .isEqualTo(422);
 
     Resp noContentType =
-        sendRaw(
-            "POST",
-            "/api/v2.0/robots",
-            robot("ci", "proj", 1, "tag:list").toString(),
-            Map.of("Authorization", basic(ADMIN, PASSWORD)));
+        malformed(
+            () ->
+                sendRaw(
+                    "POST",
+                    "/api/v2.0/robots",
+                    robot("ci", "proj", 1, "tag:list").toString(),
+                    Map.of("Authorization", basic(ADMIN, PASSWORD))));
     assertThat(noContentType.status()).isEqualTo(422);
     assertThat(noContentType.errorMessage()).contains("unsupported media type");
 
-    Resp badId = admin("GET", "/api/v2.0/robots/abc", null);
+    Resp badId = malformed(() -> admin("GET", "/api/v2.0/robots/abc", null));
     assertThat(badId.status()).isEqualTo(422);
     assertThat(badId.errorMessage()).contains("robot_id in path must be of type int64: \"abc\"");
     assertThat(harbor.robots()).isEmpty();
@@ -405,7 +412,7 @@ class HarborEmulatorTest {
     }
     assertThat(registryLogin("robot$proj+ci", secret).status()).isEqualTo(200);
 
-    Resp noBody = admin("PATCH", "/api/v2.0/robots/" + id, null);
+    Resp noBody = malformed(() -> admin("PATCH", "/api/v2.0/robots/" + id, null));
     assertThat(noBody.status()).isEqualTo(422);
     assertThat(noBody.errorMessage()).contains("robotSec in body is required");
   }
@@ -598,7 +605,7 @@ class HarborEmulatorTest {
     assertThat(badLevel.status()).isEqualTo(400);
     assertThat(badLevel.errorMessage()).isEqualTo("bad request error level input");
 
-    Resp tooBig = admin("GET", "/api/v2.0/robots?page_size=101", null);
+    Resp tooBig = malformed(() -> admin("GET", "/api/v2.0/robots?page_size=101", null));
     assertThat(tooBig.status()).isEqualTo(422);
     assertThat(tooBig.errorMessage())
         .contains("page_size in query should be less than or equal to 100");
@@ -735,6 +742,455 @@ class HarborEmulatorTest {
 
     assertThat(Duration.ofNanos(System.nanoTime() - start))
         .isGreaterThanOrEqualTo(Duration.ofMillis(300));
+  }
+
+  @Test
+  void failNextWithTimesFailsThatManyMatchingRequests() throws Exception {
+    long id = createAndGetId("ci", 1);
+    harbor.failNext("GET", "/api/v2\\.0/robots/\\d+", 503, 2);
+    assertThat(harbor.pendingFaults()).isEqualTo(2);
+
+    assertThat(admin("GET", "/api/v2.0/systeminfo", null).status()).isEqualTo(200);
+    assertThat(admin("GET", "/api/v2.0/robots/" + id, null).status()).isEqualTo(503);
+    assertThat(harbor.pendingFaults()).isEqualTo(1);
+    assertThat(admin("GET", "/api/v2.0/robots/" + id, null).status()).isEqualTo(503);
+    assertThat(harbor.pendingFaults()).isZero();
+    assertThat(admin("GET", "/api/v2.0/robots/" + id, null).status()).isEqualTo(200);
+
+    assertThatThrownBy(() -> harbor.failNext("GET", ".*", 503, 0))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> harbor.failNext("GET", ".*", 302, 1))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void injectedRateLimitsAndOutagesCanCarryRetryAfter() throws Exception {
+    harbor.failNext("POST", "/api/v2\\.0/robots", 429, 1, Duration.ofSeconds(7));
+    harbor.failNext("*", ".*", 503, 1, Duration.ofMillis(1500));
+    String body = robot("ci", "proj", -1, "repository:pull").toString();
+
+    Resp limited = admin("POST", "/api/v2.0/robots", body);
+    assertThat(limited.status()).isEqualTo(429);
+    assertThat(limited.header("Retry-After")).isEqualTo("7");
+    assertThat(limited.errorCode()).isEqualTo("TOO_MANY_REQUEST");
+    assertThat(harbor.robots()).isEmpty();
+
+    Resp unavailable = admin("GET", "/api/v2.0/systeminfo", null);
+    assertThat(unavailable.status()).isEqualTo(503);
+    assertThat(unavailable.header("Retry-After")).as("rounded up").isEqualTo("2");
+    assertThat(unavailable.errorMessage()).isEqualTo("internal server error");
+
+    Resp plain = admin("POST", "/api/v2.0/robots", body);
+    assertThat(plain.status()).isEqualTo(201);
+    assertThat(plain.header("Retry-After")).isNull();
+
+    assertThatThrownBy(() -> harbor.failNext("GET", ".*", 500, 1, Duration.ofSeconds(1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("429 or 503");
+  }
+
+  @Test
+  void anErrorRateFailsASeededShareOfRequestsWithoutApplyingThem() throws Exception {
+    harbor.setSeed(42);
+    harbor.setErrorRate(0.3, 503, Duration.ofSeconds(1));
+
+    List<Integer> statuses = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      Resp r = admin("POST", "/api/v2.0/robots", robot("r" + i, "proj", -1, "repository:pull"));
+      statuses.add(r.status());
+      if (r.status() == 503) {
+        assertThat(r.header("Retry-After")).isEqualTo("1");
+      }
+    }
+
+    assertThat(statuses).containsOnly(201, 503);
+    long failed = statuses.stream().filter(s -> s == 503).count();
+    assertThat(failed).isBetween(35L, 85L);
+    assertThat(harbor.robots()).hasSize(200 - (int) failed);
+
+    harbor.reset();
+    harbor.createProject("proj");
+    harbor.setSeed(42);
+    harbor.setErrorRate(0.3, 503, Duration.ofSeconds(1));
+    List<Integer> again = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      again.add(
+          admin("POST", "/api/v2.0/robots", robot("r" + i, "proj", -1, "repository:pull"))
+              .status());
+    }
+    assertThat(again).as("same seed, same faults").isEqualTo(statuses);
+
+    harbor.setErrorRate(0, 503);
+    for (int i = 0; i < 20; i++) {
+      assertThat(admin("GET", "/api/v2.0/systeminfo", null).status()).isEqualTo(200);
+    }
+    assertThatThrownBy(() -> harbor.setErrorRate(1.5, 503))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> harbor.setErrorRate(0.5, 500, Duration.ofSeconds(1)))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void aLostResponseRateLosesAppliedModificationsButNeverReads() throws Exception {
+    harbor.setSeed(7);
+    harbor.setLostResponseRate(0.5);
+
+    int lost = 0;
+    for (int i = 0; i < 40; i++) {
+      try {
+        Resp r = admin("POST", "/api/v2.0/robots", robot("r" + i, "proj", -1, "repository:pull"));
+        assertThat(r.status()).isEqualTo(201);
+      } catch (UncheckedIOException e) {
+        lost++;
+      }
+    }
+    assertThat(lost).isBetween(8, 32);
+    assertThat(harbor.robots()).as("lost or not, every create was applied").hasSize(40);
+    for (int i = 0; i < 30; i++) {
+      assertThat(admin("GET", "/api/v2.0/robots/" + harbor.robots().get(i).id(), null).status())
+          .isEqualTo(200);
+    }
+
+    harbor.setLostResponseRate(0);
+    assertThat(admin("POST", "/api/v2.0/robots", robot("last", "proj", -1, "tag:list")).status())
+        .isEqualTo(201);
+  }
+
+  @Test
+  void latencySpikesDelayASeededShareOfResponsesAfterApplyingThem() throws Exception {
+    Duration spike = Duration.ofMillis(250);
+    harbor.setSeed(3);
+    harbor.setLatencySpikes(1.0, spike);
+    long start = System.nanoTime();
+    assertThat(admin("POST", "/api/v2.0/robots", robot("ci", "proj", -1, "tag:list")).status())
+        .isEqualTo(201);
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(spike);
+
+    harbor.setLatencySpikes(0.5, spike);
+    int slow = 0;
+    for (int i = 0; i < 12; i++) {
+      long t = System.nanoTime();
+      admin("GET", "/api/v2.0/systeminfo", null);
+      if (Duration.ofNanos(System.nanoTime() - t).compareTo(spike) >= 0) {
+        slow++;
+      }
+    }
+    assertThat(slow).isBetween(2, 10);
+
+    harbor.setLatencySpikes(0, spike);
+    long t = System.nanoTime();
+    admin("GET", "/api/v2.0/systeminfo", null);
+    assertThat(Duration.ofNanos(System.nanoTime() - t)).isLessThan(spike);
+  }
+
+  @Test
+  void readOnlyModeDeniesEveryModificationBeforeAnythingElse() throws Exception {
+    long id = createAndGetId("ci", 7);
+    harbor.setReadOnly(true);
+    String denied =
+        "{\"errors\":[{\"code\":\"DENIED\",\"message\":\"The system is in read only mode. Any"
+            + " modification is prohibited.\"}]}";
+
+    Resp create = admin("POST", "/api/v2.0/robots", robot("other", "proj", -1, "tag:list"));
+    assertThat(create.status()).isEqualTo(403);
+    assertThat(create.json().toString()).isEqualTo(denied);
+    ObjectNode body = (ObjectNode) admin("GET", "/api/v2.0/robots/" + id, null).json();
+    assertThat(admin("PUT", "/api/v2.0/robots/" + id, body.toString()).status()).isEqualTo(403);
+    assertThat(admin("PATCH", "/api/v2.0/robots/" + id, "{}").json().toString()).isEqualTo(denied);
+    assertThat(send("DELETE", "/api/v2.0/robots/999", null, Map.of()).status())
+        .as("before authentication and lookup")
+        .isEqualTo(403);
+    assertThat(admin("GET", "/api/v2.0/systeminfo", null).json().get("read_only").asBoolean())
+        .isTrue();
+    assertThat(harbor.robots()).hasSize(1);
+    assertThat(harbor.isReadOnly()).isTrue();
+
+    harbor.setReadOnly(false);
+    assertThat(admin("DELETE", "/api/v2.0/robots/" + id, null).status()).isEqualTo(200);
+    assertThat(admin("GET", "/api/v2.0/systeminfo", null).json().get("read_only").asBoolean())
+        .isFalse();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Harbor versions
+
+  @Test
+  void theVersionIsReportedAndValidated() throws Exception {
+    assertThat(harbor.version()).isEqualTo("v2.15.2");
+    harbor.setVersion("2.9.1");
+    assertThat(harbor.version()).isEqualTo("v2.9.1");
+    assertThat(harbor.harborVersion()).matches("v2\\.9\\.1-[0-9a-f]{8}");
+    assertThat(admin("GET", "/api/v2.0/systeminfo", null).json().get("harbor_version").asText())
+        .isEqualTo(harbor.harborVersion());
+
+    for (String bad : List.of("2.9", "v2.9.x", "latest", "v1.10.0")) {
+      assertThatThrownBy(() -> harbor.setVersion(bad))
+          .as(bad)
+          .isInstanceOf(IllegalArgumentException.class);
+    }
+    assertThat(harbor.version()).isEqualTo("v2.9.1");
+  }
+
+  @Test
+  void beforeHarbor22ThereIsNoRobotApi() throws Exception {
+    long id = createAndGetId("ci", 7);
+    harbor.setVersion("v2.1.0");
+
+    assertThat(admin("GET", "/api/v2.0/robots/" + id, null).status()).isEqualTo(404);
+    assertThat(admin("GET", "/api/v2.0/robots", null).status()).isEqualTo(404);
+    Resp create = admin("POST", "/api/v2.0/robots", robot("x", "proj", -1, "tag:list"));
+    assertThat(create.status()).isEqualTo(404);
+    assertThat(create.errorCode()).isEqualTo("NOT_FOUND");
+    assertThat(admin("GET", "/api/v2.0/permissions", null).status()).isEqualTo(404);
+    assertThat(admin("GET", "/api/v2.0/projects/proj", null).status()).isEqualTo(200);
+    assertThat(admin("GET", "/api/v2.0/systeminfo", null).json().get("harbor_version").asText())
+        .startsWith("v2.1.0-");
+  }
+
+  @Test
+  void harbor22To210TakesZeroAsTheDefaultDurationAndChecksNoPermissionPairs() throws Exception {
+    harbor.setVersion("v2.9.1");
+    long created = T0.getEpochSecond();
+
+    Resp zero = admin("POST", "/api/v2.0/robots", robot("zero", "proj", 0, "repository:pull"));
+    assertThat(zero.status()).isEqualTo(201);
+    assertThat(zero.json().get("expires_at").asLong()).isEqualTo(created + 30 * DAY);
+    ObjectNode missing = robot("missing", "proj", 1, "repository:pull");
+    missing.remove("duration");
+    Resp omitted = admin("POST", "/api/v2.0/robots", missing.toString());
+    assertThat(omitted.status()).isEqualTo(201);
+    assertThat(harbor.robot(omitted.json().get("id").asLong()).orElseThrow().duration())
+        .isEqualTo(30);
+    assertThat(admin("POST", "/api/v2.0/robots", robot("neg", "proj", -2, "tag:list")).status())
+        .isEqualTo(400);
+
+    Resp wildcard = admin("POST", "/api/v2.0/robots", robot("old", "proj", 5, "repository:*"));
+    assertThat(wildcard.status()).as("no allowlist before 2.10").isEqualTo(201);
+    assertThat(admin("GET", "/api/v2.0/permissions", null).status()).isEqualTo(404);
+
+    long id = zero.json().get("id").asLong();
+    clock.advance(Duration.ofDays(3));
+    ObjectNode body = (ObjectNode) admin("GET", "/api/v2.0/robots/" + id, null).json();
+    body.put("duration", 60);
+    assertThat(admin("PUT", "/api/v2.0/robots/" + id, body.toString()).status()).isEqualTo(200);
+    assertThat(expiresAt(id)).isEqualTo(created + 60 * DAY);
+
+    body.remove("duration");
+    assertThat(admin("PUT", "/api/v2.0/robots/" + id, body.toString()).status()).isEqualTo(200);
+    assertThat(expiresAt(id)).as("omitted: back to the default").isEqualTo(created + 30 * DAY);
+    assertThat(harbor.robot(id).orElseThrow().duration()).isEqualTo(30);
+
+    harbor.setExpiresAtByHand(id, created + DAY);
+    body.put("duration", 0);
+    assertThat(admin("PUT", "/api/v2.0/robots/" + id, body.toString()).status()).isEqualTo(200);
+    assertThat(expiresAt(id)).as("0 resets too").isEqualTo(created + 30 * DAY);
+  }
+
+  @Test
+  void harbor210ChecksPermissionPairsAnd211RejectsZero() throws Exception {
+    harbor.setVersion("v2.10.0");
+    assertThat(admin("GET", "/api/v2.0/permissions", null).status()).isEqualTo(200);
+    assertThat(admin("POST", "/api/v2.0/robots", robot("w", "proj", 1, "repository:*")).status())
+        .isEqualTo(400);
+    assertThat(admin("POST", "/api/v2.0/robots", robot("z", "proj", 0, "tag:list")).status())
+        .isEqualTo(201);
+
+    harbor.setVersion("v2.11.0");
+    Resp zero = admin("POST", "/api/v2.0/robots", robot("z2", "proj", 0, "tag:list"));
+    assertThat(zero.status()).isEqualTo(400);
+    assertThat(zero.errorMessage()).startsWith("bad request error duration input: 0,");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // timing and concurrency
+
+  @Test
+  void requestTimesShowHowManyRequestsFitInAWindow() throws Exception {
+    assertThat(harbor.maxRequestsInAnyWindow(Duration.ofSeconds(1))).isZero();
+    harbor.setLatency(Duration.ofMillis(200));
+    Instant before = Instant.now();
+    for (int i = 0; i < 4; i++) {
+      admin("GET", "/api/v2.0/systeminfo", null);
+    }
+
+    List<Instant> times = harbor.requestTimes();
+    assertThat(times).hasSize(4).hasSameSizeAs(harbor.requestLog()).isSorted();
+    assertThat(times.get(0)).isAfterOrEqualTo(before.minusMillis(1));
+    assertThat(harbor.maxRequestsInAnyWindow(Duration.ofMillis(150)))
+        .as("sequential requests 200 ms apart")
+        .isEqualTo(1);
+    assertThat(harbor.maxRequestsInAnyWindow(Duration.ofMillis(450))).isBetween(2, 3);
+    assertThat(harbor.maxRequestsInAnyWindow(Duration.ofMinutes(1))).isEqualTo(4);
+    assertThatThrownBy(() -> harbor.maxRequestsInAnyWindow(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class);
+
+    harbor.reset();
+    assertThat(harbor.requestTimes()).isEmpty();
+    assertThat(harbor.requestLog()).isEmpty();
+  }
+
+  @Test
+  void maxConcurrentRequestsIsTheHighWaterMarkOfRequestsInFlight() throws Exception {
+    for (int i = 0; i < 3; i++) {
+      admin("GET", "/api/v2.0/systeminfo", null);
+    }
+    assertThat(harbor.maxConcurrentRequests()).isEqualTo(1);
+
+    harbor.setLatency(Duration.ofMillis(600));
+    List<java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<String>>> calls =
+        new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      calls.add(
+          http.sendAsync(
+              HttpRequest.newBuilder(URI.create(harbor.baseUrl() + "/api/v2.0/ping")).build(),
+              BodyHandlers.ofString()));
+    }
+    for (var call : calls) {
+      assertThat(call.get().statusCode()).isEqualTo(200);
+    }
+    assertThat(harbor.maxConcurrentRequests()).isEqualTo(6);
+
+    harbor.reset();
+    assertThat(harbor.maxConcurrentRequests()).isZero();
+  }
+
+  @Test
+  void clearFaultsDropsEveryFaultAndResetAlsoTheVersion() throws Exception {
+    harbor.setVersion("v2.9.1");
+    harbor.failNext("POST", ".*", 500, 3);
+    harbor.loseResponseNext("*", ".*");
+    harbor.setErrorRate(1, 503);
+    harbor.setLostResponseRate(1);
+    harbor.setLatencySpikes(1, Duration.ofSeconds(5));
+    harbor.setLatency(Duration.ofSeconds(5));
+    harbor.setReadOnly(true);
+
+    harbor.clearFaults();
+
+    assertThat(harbor.pendingFaults()).isZero();
+    assertThat(harbor.isReadOnly()).isFalse();
+    long start = System.nanoTime();
+    assertThat(admin("POST", "/api/v2.0/robots", robot("ci", "proj", -1, "tag:list")).status())
+        .isEqualTo(201);
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    assertThat(harbor.version()).as("not a fault").isEqualTo("v2.9.1");
+
+    harbor.setErrorRate(1, 503);
+    harbor.setReadOnly(true);
+    harbor.reset();
+    assertThat(harbor.version()).isEqualTo("v2.15.2");
+    harbor.createProject("proj");
+    assertThat(admin("POST", "/api/v2.0/robots", robot("ci", "proj", -1, "tag:list")).status())
+        .isEqualTo(201);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // exchange observers
+
+  @Test
+  void theObserverSeesEachExchangeBeforeTheClientGetsTheResponse() throws Exception {
+    List<RecordedExchange> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+    ExchangeObserver contract = harbor.exchangeObserver();
+    harbor.setExchangeObserver(
+        e -> {
+          seen.add(e);
+          if (contract != null) {
+            contract.observe(e);
+          }
+        });
+
+    Resp created =
+        send(
+            "POST",
+            "/api/v2.0/robots",
+            robot("ci", "proj", -1, "repository:pull").toString(),
+            Map.of("Authorization", basic(ADMIN, PASSWORD), "X-Request-Id", "req-7"));
+
+    assertThat(seen).hasSize(1);
+    RecordedExchange post = seen.get(0);
+    assertThat(post.method()).isEqualTo("POST");
+    assertThat(post.rawPath()).isEqualTo("/api/v2.0/robots");
+    assertThat(post.rawQuery()).isNull();
+    assertThat(post.requestHeader("content-type")).isEqualTo("application/json");
+    assertThat(post.requestHeader("X-REQUEST-ID")).isEqualTo("req-7");
+    assertThat(JSON.readTree(post.requestBody()).get("name").asText()).isEqualTo("ci");
+    assertThat(post.status()).isEqualTo(201);
+    assertThat(post.responded()).isTrue();
+    assertThat(post.injected()).isFalse();
+    assertThat(post.responseHeader("Location")).isEqualTo(created.header("Location"));
+    assertThat(post.responseHeader("X-Request-Id")).isEqualTo("req-7");
+    assertThat(post.responseHeader("Content-Type")).startsWith("application/json");
+    assertThat(post.responseBodyText()).isEqualTo(created.body());
+    assertThat(post.toString())
+        .isEqualTo("POST /api/v2.0/robots -> 201")
+        .doesNotContain(created.json().get("secret").asText());
+
+    admin("GET", "/api/v2.0/robots?q=Level=project,ProjectID=" + projectId + "&page_size=5", null);
+    assertThat(seen.get(1).rawQuery())
+        .isEqualTo("q=Level=project,ProjectID=" + projectId + "&page_size=5");
+
+    harbor.failNext("GET", "/api/v2\\.0/systeminfo", 503);
+    admin("GET", "/api/v2.0/systeminfo", null);
+    assertThat(seen.get(2).status()).isEqualTo(503);
+    assertThat(seen.get(2).injected()).isTrue();
+
+    harbor.loseResponseNext("POST", ".*");
+    assertThatThrownBy(
+            () -> admin("POST", "/api/v2.0/robots", robot("lost", "proj", -1, "tag:list")))
+        .isInstanceOf(UncheckedIOException.class);
+    RecordedExchange lost = seen.get(3);
+    assertThat(lost.method()).isEqualTo("POST");
+    assertThat(lost.responded()).isFalse();
+    assertThat(lost.status()).isEqualTo(RecordedExchange.NO_RESPONSE);
+    assertThat(lost.injected()).isTrue();
+    assertThat(lost.responseHeaders()).isEmpty();
+    assertThat(lost.responseBody()).isEmpty();
+    assertThat(lost.toString()).isEqualTo("POST /api/v2.0/robots -> no response (injected)");
+    assertThat(harbor.findRobot("proj", "lost")).as("applied").isPresent();
+  }
+
+  @Test
+  void aFailingObserverDoesNotBreakTheEmulator() throws Exception {
+    ExchangeObserver contract = harbor.exchangeObserver();
+    harbor.setExchangeObserver(
+        e -> {
+          if (contract != null) {
+            contract.observe(e);
+          }
+          throw new IllegalStateException("observer bug");
+        });
+
+    assertThat(admin("GET", "/api/v2.0/systeminfo", null).status()).isEqualTo(200);
+  }
+
+  @Test
+  void emulatorsStartWithTheDefaultObserverOfTheMoment() throws Exception {
+    ExchangeObserver previous = HarborEmulator.defaultExchangeObserver();
+    List<RecordedExchange> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+    ExchangeObserver recorder =
+        e -> {
+          seen.add(e);
+          if (previous != null) {
+            previous.observe(e);
+          }
+        };
+    HarborEmulator.setDefaultExchangeObserver(recorder);
+    try (HarborEmulator other = HarborEmulator.start()) {
+      assertThat(other.exchangeObserver()).isSameAs(recorder);
+      assertThat(harbor.exchangeObserver())
+          .as("running emulators keep theirs")
+          .isNotSameAs(recorder);
+      HttpRequest ping =
+          HttpRequest.newBuilder(URI.create(other.baseUrl() + "/api/v2.0/ping")).build();
+      assertThat(http.send(ping, BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+      other.reset();
+      assertThat(other.exchangeObserver()).as("reset keeps the observer").isSameAs(recorder);
+    } finally {
+      HarborEmulator.setDefaultExchangeObserver(previous);
+    }
+    assertThat(seen)
+        .singleElement()
+        .satisfies(e -> assertThat(e.rawPath()).isEqualTo("/api/v2.0/ping"));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -912,6 +1368,14 @@ class HarborEmulatorTest {
     }
     Matcher m = Pattern.compile("<([^>]*)>; rel=\"next\"").matcher(link);
     return m.find() ? m.group(1) : null;
+  }
+
+  /**
+   * Sends a request that breaks Harbor's swagger on purpose: the contract check must flag the
+   * request (and drops that), while the emulator's response is still checked.
+   */
+  private Resp malformed(Supplier<Resp> call) {
+    return HarborContract.of(harbor).expectRequestViolations(call);
   }
 
   private Resp admin(String method, String path, Object body) {
