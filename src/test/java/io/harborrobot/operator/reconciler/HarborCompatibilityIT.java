@@ -1,0 +1,131 @@
+package io.harborrobot.operator.reconciler;
+
+import static io.harborrobot.operator.OperatorHarness.pullRobot;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.harborrobot.operator.OperatorHarness;
+import io.harborrobot.operator.api.v1alpha1.HarborRobot;
+import io.harborrobot.operator.sandbox.EmulatedRobot;
+import io.harborrobot.operator.sandbox.HarborEmulator;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Harbors as they are out there: big projects, older releases, read-only mode. */
+class HarborCompatibilityIT {
+
+  private static OperatorHarness harness;
+  private static HarborEmulator harbor;
+
+  @BeforeAll
+  static void start() {
+    harness = OperatorHarness.start();
+    harbor = harness.harbor();
+  }
+
+  @AfterAll
+  static void stop() {
+    harness.close();
+  }
+
+  @AfterEach
+  void backToACurrentHarbor() {
+    harbor.setVersion("v2.15.2");
+    harbor.setReadOnly(false);
+  }
+
+  @Test
+  void aProjectWithAThousandRobotsIsSearchedNotListed() {
+    String team = harness.newTeam();
+    for (int i = 0; i < 1000; i++) {
+      harbor.createRobotByHand(team, "other-" + i, Set.of("repository:pull"), -1);
+    }
+    int start = harbor.requestLog().size();
+
+    harness.create(pullRobot(team, "needle"));
+
+    harness.awaitReady(team, "needle");
+    List<String> lists =
+        harbor.requestLog().subList(start, harbor.requestLog().size()).stream()
+            .filter(r -> r.startsWith("GET /api/v2.0/robots?") && r.contains("needle"))
+            .toList();
+    assertThat(lists).as("one filtered page finds the robot among 1,000").hasSize(1);
+    assertThat(lists.get(0)).contains("page_size=100");
+    assertThat(harbor.robots()).filteredOn(r -> team.equals(r.project())).hasSize(1001);
+  }
+
+  @Test
+  void aRobotWhoseNameIsContainedInAThousandOthersIsFoundOnALaterPage() {
+    String team = harness.newTeam();
+    // name=~ci matches all of these (Harbor's =~ is "contains"), so the lookup pages through
+    // them and keeps only the exact name.
+    for (int i = 0; i < 1000; i++) {
+      harbor.createRobotByHand(team, String.format("ci-%04d", i), Set.of("repository:pull"), -1);
+    }
+    long id = harbor.createRobotByHand(team, "zz-ci", Set.of("repository:pull"), -1);
+    int start = harbor.requestLog().size();
+
+    harness.create(pullRobot(team, "ci"));
+
+    harness.awaitReady(team, "ci");
+    EmulatedRobot ours = harbor.findRobot(team, "ci").orElseThrow();
+    assertThat(ours.id()).isNotEqualTo(id);
+    assertThat(harbor.robot(id).orElseThrow().updateTime())
+        .isEqualTo(harbor.robot(id).orElseThrow().creationTime());
+    assertThat(
+            harbor.requestLog().subList(start, harbor.requestLog().size()).stream()
+                .filter(r -> r.startsWith("GET /api/v2.0/robots?") && r.contains("%7Eci&")))
+        .as("every page of the 1,001 matches, 100 at a time")
+        .hasSize(11);
+  }
+
+  @Test
+  void aHarborWithoutTheRobotApiIsRefusedClearly() {
+    harbor.setVersion("v2.1.0");
+    String team = harness.newTeam();
+
+    harness.create(pullRobot(team, "too-old"));
+
+    HarborRobot robot = harness.awaitReason(team, "too-old", Reasons.HARBOR_VERSION_UNSUPPORTED);
+    assertThat(OperatorHarness.ready(robot).orElseThrow().getMessage())
+        .contains("v2.1.0")
+        .contains("v2.2.0 or later");
+    assertThat(harbor.findRobot(team, "too-old")).isEmpty();
+  }
+
+  @Test
+  void anOlderHarborWithTheRobotApiWorks() {
+    harbor.setVersion("v2.9.1");
+    String team = harness.newTeam();
+    HarborRobot robot = pullRobot(team, "vintage");
+    robot.getSpec().setDurationDays(30);
+    harness.create(robot);
+    long id = harness.awaitReady(team, "vintage").getStatus().getRobotId();
+
+    harness.edit(team, "vintage", r -> r.getSpec().setDescription("still here"));
+
+    harness.awaitReason(team, "vintage", Reasons.SYNCED);
+    EmulatedRobot inHarbor = harbor.robot(id).orElseThrow();
+    // Before 2.11 a PUT without duration resets it to the default; the operator always sends it.
+    assertThat(inHarbor.duration()).isEqualTo(30);
+    assertThat(inHarbor.description()).isEqualTo("still here");
+    assertThat(harness.dockerConfigLogsIn(harness.secret(team, "vintage"))).isTrue();
+  }
+
+  @Test
+  void readOnlyModeIsReportedAndOutlived() {
+    String team = harness.newTeam();
+    harbor.setReadOnly(true);
+
+    harness.create(pullRobot(team, "patient"));
+
+    harness.awaitReason(team, "patient", Reasons.HARBOR_READ_ONLY);
+    assertThat(harbor.findRobot(team, "patient")).isEmpty();
+    harbor.setReadOnly(false);
+    harness.awaitReady(team, "patient");
+    assertThat(harness.dockerConfigLogsIn(harness.secret(team, "patient"))).isTrue();
+  }
+}
