@@ -73,7 +73,9 @@ public class RobotSync {
       marks.put(PENDING, CredentialSecrets.fingerprint(password));
     }
     if (robot == null) {
-      marks.put(CREATE_TOKEN, UUID.randomUUID().toString());
+      // The same token for every attempt until one succeeds: an earlier POST that timed out may
+      // still land after this one, and its robot must be recognised as ours too.
+      marks.putIfAbsent(CREATE_TOKEN, UUID.randomUUID().toString());
     }
     secret =
         secrets.write(
@@ -227,15 +229,16 @@ public class RobotSync {
       return harbor.createRobot(desired.toCreate(token));
     } catch (HarborException e) {
       if (e.kind() == HarborException.Kind.CONFLICT) {
+        // Either an earlier attempt of ours landed late (its robot carries our token) or someone
+        // else was faster; the next pass looks the robot up and tells which.
         throw new ReconcileProblem(
             Reasons.ROBOT_CONFLICT,
-            "Robot "
+            "Harbor already has a robot "
                 + desired.robotName()
-                + " was created in project "
+                + " in project "
                 + desired.project()
-                + " by someone else while this HarborRobot was creating it; it was left"
-                + " untouched",
-            false,
+                + "; checking whether this HarborRobot created it",
+            true,
             e);
       }
       throw e;

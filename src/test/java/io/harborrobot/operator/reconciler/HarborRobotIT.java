@@ -19,6 +19,7 @@ import io.harborrobot.operator.api.v1alpha1.HarborRobot;
 import io.harborrobot.operator.api.v1alpha1.Permission;
 import io.harborrobot.operator.api.v1alpha1.Preset;
 import io.harborrobot.operator.sandbox.EmulatedRobot;
+import io.harborrobot.operator.sandbox.ExchangeObserver;
 import io.harborrobot.operator.sandbox.HarborEmulator;
 import io.harborrobot.operator.sandbox.Sandbox;
 import io.harborrobot.operator.secret.CredentialSecrets;
@@ -384,8 +385,9 @@ class HarborRobotIT {
 
     harness.create(pullRobot(team, "raced"));
 
-    harness.awaitReason(team, "raced", Reasons.ROBOT_CONFLICT);
-    // The 409 was injected, so Harbor holds no such robot: the next pass creates it.
+    awaitEvent(team, "raced", Reasons.ROBOT_CONFLICT);
+    // The 409 was injected, so Harbor holds no robot carrying this resource's token, nor any
+    // other: the next pass creates it.
     harness.awaitReady(team, "raced");
     assertThat(harbor.robots()).filteredOn(r -> team.equals(r.project())).hasSize(1);
   }
@@ -451,6 +453,37 @@ class HarborRobotIT {
     harness.client().resources(HarborRobot.class).inNamespace(team).withName("contested").delete();
     await().atMost(Duration.ofSeconds(30)).until(() -> harness.get(team, "contested") == null);
     assertThat(harbor.robot(id)).as("someone else's robot survives the deletion").isPresent();
+  }
+
+  @Test
+  void aCreateRetriedAfterAFailedAttemptKeepsItsToken() {
+    String team = harness.newTeam();
+    List<String> createBodies = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ExchangeObserver contract = harbor.exchangeObserver();
+    harbor.setExchangeObserver(
+        exchange -> {
+          if (contract != null) {
+            contract.observe(exchange);
+          }
+          if ("POST".equals(exchange.method()) && exchange.rawPath().endsWith("/robots")) {
+            createBodies.add(new String(exchange.requestBody(), StandardCharsets.UTF_8));
+          }
+        });
+    try {
+      harness.stopOperator();
+      try {
+        // An attempt whose POST timed out: it may still land later, so the next attempt must
+        // carry the same token for either robot to be recognised.
+        writeInterruptedCreate(harness.create(pullRobot(team, "retried")), "token-kept");
+      } finally {
+        harness.startOperator();
+      }
+
+      harness.awaitReady(team, "retried");
+      assertThat(createBodies).singleElement().asString().contains("token-kept");
+    } finally {
+      harbor.setExchangeObserver(contract);
+    }
   }
 
   @Test
