@@ -4,12 +4,15 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
+import io.harborrobot.operator.harbor.contract.HarborContract;
+import io.harborrobot.operator.sandbox.RecordedExchange;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -66,6 +69,7 @@ final class HarborStub implements AutoCloseable {
   private final ExecutorService executor = Executors.newCachedThreadPool();
   private final String scheme;
   final List<Received> requests = new CopyOnWriteArrayList<>();
+  private final List<HarborContract.Violation> requestViolations = new CopyOnWriteArrayList<>();
   private volatile Function<Received, Answer> responder = r -> Answer.json(200, "{}");
 
   private HarborStub(HttpServer server, String scheme) {
@@ -117,6 +121,22 @@ final class HarborStub implements AutoCloseable {
               Map.copyOf(exchange.getRequestHeaders()),
               new String(requestBody, StandardCharsets.UTF_8));
       requests.add(received);
+      // What the client sends must match Harbor's swagger, whatever the stub answers.
+      HarborContract.check(
+              new RecordedExchange(
+                  Instant.now(),
+                  received.method(),
+                  received.path(),
+                  received.rawQuery(),
+                  received.headers(),
+                  requestBody,
+                  RecordedExchange.NO_RESPONSE,
+                  Map.of(),
+                  null,
+                  false))
+          .stream()
+          .filter(v -> v.side() == HarborContract.Side.REQUEST)
+          .forEach(requestViolations::add);
       Answer answer = responder.apply(received);
       answer.headers().forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
       byte[] body =
@@ -130,9 +150,13 @@ final class HarborStub implements AutoCloseable {
     }
   }
 
+  /** Stops the stub; fails when the client sent a request that breaks Harbor's swagger. */
   @Override
   public void close() {
     server.stop(0);
     executor.shutdownNow();
+    if (!requestViolations.isEmpty()) {
+      throw new AssertionError("requests that break Harbor's swagger: " + requestViolations);
+    }
   }
 }
