@@ -34,4 +34,20 @@ public record Robot(
   public boolean isDisabled() {
     return Boolean.TRUE.equals(disable);
   }
+
+  /** This robot with another description. */
+  public Robot withDescription(String newDescription) {
+    return new Robot(
+        id,
+        name,
+        newDescription,
+        level,
+        duration,
+        editable,
+        disable,
+        expiresAt,
+        permissions,
+        creationTime,
+        updateTime);
+  }
 }

@@ -418,7 +418,7 @@ class OkHttpHarborClientTest {
       Robot current = client.getRobot(created.id()).orElseThrow();
       harbor.loseResponseNext("PUT", "/api/v2.0/robots/.*");
 
-      client.updateRobot(described(current, "changed"));
+      client.updateRobot(current.withDescription("changed"));
 
       assertThat(harbor.robot(created.id()).orElseThrow().description()).isEqualTo("changed");
       for (int i = 0; i < RetryPolicy.DEFAULT.maxAttempts(); i++) {
@@ -426,21 +426,6 @@ class OkHttpHarborClientTest {
       }
       harborFailure(() -> client.updateRobot(current), Kind.UNREACHABLE);
       assertThat(harbor.pendingFaults()).isZero();
-    }
-
-    private Robot described(Robot r, String description) {
-      return new Robot(
-          r.id(),
-          r.name(),
-          description,
-          r.level(),
-          r.duration(),
-          r.editable(),
-          r.disable(),
-          r.expiresAt(),
-          r.permissions(),
-          r.creationTime(),
-          r.updateTime());
     }
 
     @Test

@@ -145,21 +145,6 @@ class ResilientClientTest {
                     "project", project, List.of(Access.allow("repository", "pull"))))));
   }
 
-  private Robot described(Robot r, String description) {
-    return new Robot(
-        r.id(),
-        r.name(),
-        description,
-        r.level(),
-        r.duration(),
-        r.editable(),
-        r.disable(),
-        r.expiresAt(),
-        r.permissions(),
-        r.creationTime(),
-        r.updateTime());
-  }
-
   private double retries(String method, String route, String reason) {
     Counter counter =
         registry
@@ -285,7 +270,7 @@ class ResilientClientTest {
     Robot current = client.getRobot(created.id()).orElseThrow();
 
     harbor.loseResponseNext("PUT", "/api/v2.0/robots/\\d+");
-    client.updateRobot(described(current, "second try"));
+    client.updateRobot(current.withDescription("second try"));
     assertThat(harbor.robot(created.id()).orElseThrow().description()).isEqualTo("second try");
     assertThat(requests("PUT /api/v2.0/robots/{id}")).isEqualTo(2);
 
@@ -316,7 +301,7 @@ class ResilientClientTest {
 
     harbor.setReadOnly(true);
     HarborException readOnly =
-        failure(() -> client.updateRobot(described(current, "x")), Kind.READ_ONLY);
+        failure(() -> client.updateRobot(current.withDescription("x")), Kind.READ_ONLY);
     assertThat(readOnly.httpStatus()).isEqualTo(403);
     assertThat(requests("PUT /api/v2.0/robots/{id}")).isEqualTo(1);
     assertThat(client.getRobot(created.id())).isPresent();

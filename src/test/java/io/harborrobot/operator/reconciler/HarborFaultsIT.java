@@ -9,7 +9,6 @@ import io.harborrobot.operator.api.v1alpha1.HarborRobot;
 import io.harborrobot.operator.api.v1alpha1.Preset;
 import io.harborrobot.operator.harbor.ClientSettings;
 import io.harborrobot.operator.harbor.OkHttpHarborClientFactory;
-import io.harborrobot.operator.harbor.RetryPolicy;
 import io.harborrobot.operator.sandbox.EmulatedRobot;
 import io.harborrobot.operator.sandbox.HarborEmulator;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -50,9 +49,7 @@ class HarborFaultsIT {
     ClientSettings settings =
         ClientSettings.defaults()
             .withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(5))
-            .withRetry(
-                new RetryPolicy(
-                    4, Duration.ofMillis(50), 2.0, Duration.ofMillis(500), Duration.ofSeconds(3)));
+            .withRetry(OperatorHarness.FAST_RETRY);
     harness = OperatorHarness.start(new OkHttpHarborClientFactory(settings, METRICS));
     harbor = harness.harbor();
   }
