@@ -158,12 +158,16 @@ final class HarborErrors {
     return node != null && node.isValueNode() && !node.isNull() ? node.asText() : null;
   }
 
+  /** Where the client keeps a 503's {@code Retry-After}, out of OkHttp's sight. */
+  static final String RETRY_AFTER_MOVED = "X-Harbor-Operator-Retry-After";
+
   /**
    * {@code Retry-After} as delta-seconds or as an HTTP date (RFC 9110 §10.2.3); null when absent or
    * unreadable. A date in the past means "now" (zero).
    */
   static Duration retryAfter(Response response, Instant now) {
-    String value = response.header("Retry-After");
+    String header = response.header(RETRY_AFTER_MOVED) != null ? RETRY_AFTER_MOVED : "Retry-After";
+    String value = response.header(header);
     if (value == null || value.isBlank()) {
       return null;
     }
@@ -171,7 +175,7 @@ final class HarborErrors {
     if (value.matches("\\d{1,12}")) {
       return Duration.ofSeconds(Long.parseLong(value));
     }
-    Date date = response.headers().getDate("Retry-After");
+    Date date = response.headers().getDate(header);
     if (date == null) {
       return null;
     }

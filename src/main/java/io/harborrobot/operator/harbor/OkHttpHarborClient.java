@@ -116,6 +116,25 @@ public final class OkHttpHarborClient implements HarborClient {
         return chain.proceed(chain.request());
       };
 
+  /**
+   * OkHttp itself sends any request again, POST included, when a 503 says {@code Retry-After: 0}
+   * (RetryAndFollowUpInterceptor). Moving the header out of its sight keeps every repeat in this
+   * client's hands; {@link HarborErrors#retryAfter} reads it under its new name.
+   */
+  private static final Interceptor HIDE_RETRY_AFTER_FROM_OKHTTP =
+      chain -> {
+        Response response = chain.proceed(chain.request());
+        String retryAfter = response.header("Retry-After");
+        if (response.code() != 503 || retryAfter == null) {
+          return response;
+        }
+        return response
+            .newBuilder()
+            .removeHeader("Retry-After")
+            .header(HarborErrors.RETRY_AFTER_MOVED, retryAfter)
+            .build();
+      };
+
   /** The methods that are safe to send again (PATCH only ever with a caller-chosen secret). */
   private static final Set<String> REPEATABLE = Set.of("GET", "PUT", "PATCH", "DELETE");
 
@@ -163,6 +182,7 @@ public final class OkHttpHarborClient implements HarborClient {
             .followRedirects(false)
             .followSslRedirects(false)
             .addNetworkInterceptor(TRACK_SENDING)
+            .addNetworkInterceptor(HIDE_RETRY_AFTER_FROM_OKHTTP)
             .build();
     this.baseUrl = Objects.requireNonNull(baseUrl, "baseUrl");
     this.endpoint = Objects.requireNonNull(endpoint, "endpoint");

@@ -38,7 +38,11 @@ public final class OperatorRuntime implements AutoCloseable {
         new HarborSessions(kubernetes, harborClients, clock, config.credentialsMaxAge());
     HarborRobotReconciler reconciler =
         new HarborRobotReconciler(
-            sessions, new EventRecorder(kubernetes, clock), clock, config.retryInitialInterval());
+            sessions,
+            new EventRecorder(kubernetes, clock),
+            clock,
+            config.retryInitialInterval(),
+            config.resyncPeriod());
     GenericRetry retry =
         new GenericRetry()
             .setInitialInterval(config.retryInitialInterval().toMillis())

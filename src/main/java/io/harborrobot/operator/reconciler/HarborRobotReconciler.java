@@ -50,6 +50,7 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
   private final EventRecorder events;
   private final Clock clock;
   private final Duration retryBackoff;
+  private final Duration resyncPeriod;
 
   private InformerEventSource<Secret, HarborRobot> secretSource;
   private InformerEventSource<HarborConnection, HarborRobot> connectionSource;
@@ -57,11 +58,16 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
   private CredentialSecretStore secrets;
 
   public HarborRobotReconciler(
-      HarborSessions sessions, EventRecorder events, Clock clock, Duration retryBackoff) {
+      HarborSessions sessions,
+      EventRecorder events,
+      Clock clock,
+      Duration retryBackoff,
+      Duration resyncPeriod) {
     this.sessions = sessions;
     this.events = events;
     this.clock = clock;
     this.retryBackoff = retryBackoff;
+    this.resyncPeriod = resyncPeriod;
   }
 
   @Override
@@ -165,7 +171,11 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
       }
       if (e.retryAfter().isPresent()) {
         // Harbor said when to come back (429/503 with Retry-After): exactly then, not earlier.
-        return report(cr, context, status, p).rescheduleAfter(e.retryAfter().get());
+        // Clamped: a Retry-After of 0 must not spin, and a far-off one must not outlast a resync.
+        Duration wait = e.retryAfter().get();
+        wait = wait.compareTo(retryBackoff) < 0 ? retryBackoff : wait;
+        wait = wait.compareTo(resyncPeriod) > 0 ? resyncPeriod : wait;
+        return report(cr, context, status, p).rescheduleAfter(wait);
       }
       if (p.retryable()) {
         throw p;

@@ -254,10 +254,16 @@ class ResilientClientTest {
     failure(() -> client.createRobot(robot), Kind.RATE_LIMITED);
     assertThat(requests("POST /api/v2.0/robots")).isEqualTo(2);
 
+    // OkHttp on its own would send a request again after a 503 with Retry-After: 0.
+    harbor.clearFaults();
+    harbor.failNext("POST", "/api/v2.0/robots", 503, 4, Duration.ZERO);
+    failure(() -> client.createRobot(robot), Kind.SERVER_ERROR);
+    assertThat(requests("POST /api/v2.0/robots")).isEqualTo(3);
+
     harbor.clearFaults();
     harbor.loseResponseNext("POST", "/api/v2.0/robots");
     failure(() -> client.createRobot(robot), Kind.OUTCOME_UNKNOWN);
-    assertThat(requests("POST /api/v2.0/robots")).isEqualTo(3);
+    assertThat(requests("POST /api/v2.0/robots")).isEqualTo(4);
     assertThat(harbor.robots()).hasSize(1);
 
     assertThat(time.sleeps).isEmpty();
