@@ -12,6 +12,7 @@ import io.github.resilience4j.core.functions.Either;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -21,6 +22,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -135,6 +138,15 @@ public final class OkHttpHarborClient implements HarborClient {
             .build();
       };
 
+  /** Gives back the slots of requests that timed out, a read timeout later. */
+  private static final ScheduledExecutorService SLOT_RELEASER =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread thread = new Thread(r, "harbor-slot-releaser");
+            thread.setDaemon(true);
+            return thread;
+          });
+
   /** The methods that are safe to send again (PATCH only ever with a caller-chosen secret). */
   private static final Set<String> REPEATABLE = Set.of("GET", "PUT", "PATCH", "DELETE");
 
@@ -149,6 +161,7 @@ public final class OkHttpHarborClient implements HarborClient {
   private final JavaType robotList;
   private final ConnectionGuard guard;
   private final ClientMetrics metrics;
+  private final Duration readTimeout;
   private final RetryPolicy policy;
   private final Sleeper sleeper;
   private final Retry retry;
@@ -196,6 +209,7 @@ public final class OkHttpHarborClient implements HarborClient {
     this.guard = Objects.requireNonNull(guard, "guard");
     this.metrics = Objects.requireNonNull(metrics, "metrics");
     this.policy = settings.retry();
+    this.readTimeout = settings.readTimeout();
     this.sleeper = settings.sleeper();
     this.retry =
         Retry.of(
@@ -687,6 +701,7 @@ public final class OkHttpHarborClient implements HarborClient {
     }
     String status = ClientMetrics.IO_ERROR;
     long start = System.nanoTime();
+    boolean harborMayStillBeWorking = false;
     try (Response response = http.newCall(request.build()).execute()) {
       status = Integer.toString(response.code());
       if (response.code() == 401) {
@@ -703,6 +718,7 @@ public final class OkHttpHarborClient implements HarborClient {
           id);
       return x.handler().handle(new Reply(response, x.operation(), id, x.masked()));
     } catch (IOException e) {
+      harborMayStillBeWorking = attempt.mayHaveBeenSent && e instanceof InterruptedIOException;
       HarborException failure =
           HarborErrors.fromIo(x.method(), x.operation(), requestId, attempt.mayHaveBeenSent, e);
       LOG.debug(
@@ -721,7 +737,14 @@ public final class OkHttpHarborClient implements HarborClient {
       }
       throw e;
     } finally {
-      limits.slots().onComplete();
+      if (harborMayStillBeWorking) {
+        // The client stopped waiting, but Harbor may still be working on the request: its slot
+        // stays taken for another read timeout, so that a slow Harbor is not sent more at once.
+        SLOT_RELEASER.schedule(
+            limits.slots()::onComplete, readTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      } else {
+        limits.slots().onComplete();
+      }
       metrics.request(
           endpoint.connection(), x.method(), x.route(), status, System.nanoTime() - start);
     }

@@ -110,6 +110,15 @@ public class RobotSync {
       robot = fetch(harbor, response.id());
     }
 
+    // Record which robot is ours before anything else changes it: the PUT below replaces the
+    // description, the create token's only trace in Harbor.
+    if (!Long.toString(robot.id()).equals(marks.get(ROBOT_ID))) {
+      marks.put(ROBOT_ID, Long.toString(robot.id()));
+      secret =
+          secrets.write(
+              cr, secret, new Credential(session.registryHost(), robot.name(), password), marks);
+    }
+
     // 4. Harbor's copy follows the spec; a PUT replaces every field, so one call fixes all drift
     //    (after a create, it also replaces the token in the description).
     List<String> drift = desired.drift(robot);

@@ -453,6 +453,35 @@ class ResilientClientTest {
   }
 
   @Test
+  void aRequestThatTimedOutKeepsItsSlotWhileHarborMayStillBeWorkingOnIt() throws Exception {
+    // Harbor takes 900 ms; the client gives up after 500 ms and tries again. Without holding the
+    // slot of the abandoned request, the retries would pile up at a slow Harbor beyond the cap.
+    OkHttpHarborClientFactory impatient =
+        new OkHttpHarborClientFactory(
+            settings()
+                .withTimeouts(Duration.ofSeconds(5), Duration.ofMillis(500), Duration.ofSeconds(5))
+                .withTime(Sleeper.SYSTEM, java.time.Clock.systemUTC()),
+            registry);
+    try {
+      List<HarborClient> clients = List.of(impatient.create(endpoint(PASSWORD, 1000, 2)));
+      harbor.reset();
+      harbor.setLatency(Duration.ofMillis(900));
+
+      runConcurrently(
+          4,
+          1,
+          clients,
+          c ->
+              assertThat(catchThrowableOfType(HarborException.class, () -> c.findProject("nope")))
+                  .isNotNull());
+
+      assertThat(harbor.maxConcurrentRequests()).as("in flight at Harbor").isLessThanOrEqualTo(2);
+    } finally {
+      impatient.close();
+    }
+  }
+
+  @Test
   void newLimitsForAConnectionApplyToAllItsClients() {
     ConnectionGuard first = factory.guardFor(endpoint(PASSWORD, 5, 1));
     HarborClient old = factory.create(endpoint(PASSWORD, 5, 1));

@@ -487,6 +487,28 @@ class HarborRobotIT {
   }
 
   @Test
+  void aTakeOverInterruptedAfterTheDescriptionWasRestoredStillKnowsItsRobot() {
+    String team = harness.newTeam();
+    long id;
+    harness.stopOperator();
+    try {
+      HarborRobot robot = harness.create(pullRobot(team, "adopted"));
+      writeInterruptedCreate(robot, "token-of-a-lost-response");
+      id = harbor.createRobotByHand(team, "adopted", Set.of("repository:pull"), -1);
+      harbor.setDescriptionByHand(id, DesiredRobot.creationMarker("token-of-a-lost-response"));
+      // The first pass takes the robot over and restores its description, then cannot set the
+      // secret: the token is gone from Harbor, so the next pass must know the robot by its id.
+      harbor.failNext("PATCH", "/api/v2.0/robots/\\d+", 503, 4);
+    } finally {
+      harness.startOperator();
+    }
+
+    harness.awaitReady(team, "adopted");
+    assertThat(harness.get(team, "adopted").getStatus().getRobotId()).isEqualTo(id);
+    assertThat(harness.dockerConfigLogsIn(harness.secret(team, "adopted"))).isTrue();
+  }
+
+  @Test
   void deletingAResourceWhoseCreateResponseWasLostDeletesItsRobot() {
     String team = harness.newTeam();
     long id;
