@@ -36,6 +36,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * The real operator against the in-memory Kubernetes API and the Harbor emulator over HTTP, with
@@ -95,6 +96,28 @@ public final class OperatorHarness implements AutoCloseable {
 
   public void stopOperator() {
     operator.close();
+  }
+
+  /**
+   * Does {@code setUp} while the operator is stopped, as after a crash, and starts it again
+   * whatever happens; returns what {@code setUp} returns.
+   */
+  public <T> T whileStopped(Supplier<T> setUp) {
+    stopOperator();
+    try {
+      return setUp.get();
+    } finally {
+      startOperator();
+    }
+  }
+
+  /** {@link #whileStopped(Supplier)} for a set-up that returns nothing. */
+  public void whileStopped(Runnable setUp) {
+    whileStopped(
+        () -> {
+          setUp.run();
+          return null;
+        });
   }
 
   public KubernetesClient client() {

@@ -267,13 +267,11 @@ class HarborRobotIT {
     String team = harness.newTeam();
     harness.create(pullRobot(team, "gone"));
     long id = harness.awaitReason(team, "gone", Reasons.SYNCED).getStatus().getRobotId();
-    harness.stopOperator();
-    try {
-      harbor.deleteRobotByHand(id);
-      harness.client().resources(HarborRobot.class).inNamespace(team).withName("gone").delete();
-    } finally {
-      harness.startOperator();
-    }
+    harness.whileStopped(
+        () -> {
+          harbor.deleteRobotByHand(id);
+          harness.client().resources(HarborRobot.class).inNamespace(team).withName("gone").delete();
+        });
     await().atMost(Duration.ofSeconds(30)).until(() -> harness.get(team, "gone") == null);
   }
 
@@ -386,8 +384,8 @@ class HarborRobotIT {
     harness.create(pullRobot(team, "raced"));
 
     awaitEvent(team, "raced", Reasons.ROBOT_CONFLICT);
-    // The 409 was injected, so Harbor holds no robot carrying this resource's token, nor any
-    // other: the next pass creates it.
+    // The 409 was injected, so Harbor holds no robot carrying this resource's token, nor any other:
+    // the next pass creates it.
     harness.awaitReady(team, "raced");
     assertThat(harbor.robots()).filteredOn(r -> team.equals(r.project())).hasSize(1);
   }
@@ -428,17 +426,15 @@ class HarborRobotIT {
   @Test
   void aRobotWithoutThisResourcesCreateTokenIsNeverTakenOver() {
     String team = harness.newTeam();
-    long id;
-    harness.stopOperator();
-    try {
-      // This resource's create failed before reaching Harbor (its token is recorded), then
-      // somebody else created a robot of the same name.
-      HarborRobot robot = harness.create(pullRobot(team, "contested"));
-      writeInterruptedCreate(robot, "token-of-a-failed-create");
-      id = harbor.createRobotByHand(team, "contested", Set.of("repository:pull"), -1);
-    } finally {
-      harness.startOperator();
-    }
+    long id =
+        harness.whileStopped(
+            () -> {
+              // This resource's create failed before reaching Harbor (its token is recorded), then
+              // somebody else created a robot of the same name.
+              HarborRobot robot = harness.create(pullRobot(team, "contested"));
+              writeInterruptedCreate(robot, "token-of-a-failed-create");
+              return harbor.createRobotByHand(team, "contested", Set.of("repository:pull"), -1);
+            });
 
     harness.awaitReason(team, "contested", Reasons.ROBOT_CONFLICT);
     int start = harbor.requestLog().size();
@@ -470,14 +466,12 @@ class HarborRobotIT {
           }
         });
     try {
-      harness.stopOperator();
-      try {
-        // An attempt whose POST timed out: it may still land later, so the next attempt must
-        // carry the same token for either robot to be recognised.
-        writeInterruptedCreate(harness.create(pullRobot(team, "retried")), "token-kept");
-      } finally {
-        harness.startOperator();
-      }
+      harness.whileStopped(
+          () -> {
+            // An attempt whose POST timed out: it may still land later, so the next attempt must
+            // carry the same token for either robot to be recognised.
+            writeInterruptedCreate(harness.create(pullRobot(team, "retried")), "token-kept");
+          });
 
       harness.awaitReady(team, "retried");
       assertThat(createBodies).singleElement().asString().contains("token-kept");
@@ -489,19 +483,21 @@ class HarborRobotIT {
   @Test
   void aTakeOverInterruptedAfterTheDescriptionWasRestoredStillKnowsItsRobot() {
     String team = harness.newTeam();
-    long id;
-    harness.stopOperator();
-    try {
-      HarborRobot robot = harness.create(pullRobot(team, "adopted"));
-      writeInterruptedCreate(robot, "token-of-a-lost-response");
-      id = harbor.createRobotByHand(team, "adopted", Set.of("repository:pull"), -1);
-      harbor.setDescriptionByHand(id, DesiredRobot.creationMarker("token-of-a-lost-response"));
-      // The first pass takes the robot over and restores its description, then cannot set the
-      // secret: the token is gone from Harbor, so the next pass must know the robot by its id.
-      harbor.failNext("PATCH", "/api/v2.0/robots/\\d+", 503, 4);
-    } finally {
-      harness.startOperator();
-    }
+    long id =
+        harness.whileStopped(
+            () -> {
+              HarborRobot robot = harness.create(pullRobot(team, "adopted"));
+              writeInterruptedCreate(robot, "token-of-a-lost-response");
+              long created =
+                  harbor.createRobotByHand(team, "adopted", Set.of("repository:pull"), -1);
+              harbor.setDescriptionByHand(
+                  created, DesiredRobot.creationMarker("token-of-a-lost-response"));
+              // The first pass takes the robot over and restores its description, then cannot set
+              // the secret: the token is gone from Harbor, so the next pass must know the robot by
+              // its id.
+              harbor.failNext("PATCH", "/api/v2.0/robots/\\d+", 503, 4);
+              return created;
+            });
 
     harness.awaitReady(team, "adopted");
     assertThat(harness.get(team, "adopted").getStatus().getRobotId()).isEqualTo(id);
@@ -511,26 +507,28 @@ class HarborRobotIT {
   @Test
   void deletingAResourceWhoseCreateResponseWasLostDeletesItsRobot() {
     String team = harness.newTeam();
-    long id;
-    harness.stopOperator();
-    try {
-      // What a crash right after a POST whose response was lost leaves behind: the Secret holds
-      // the token, Harbor holds a robot whose description carries it, the status knows nothing.
-      HarborRobot robot = pullRobot(team, "interrupted");
-      robot.getMetadata().setFinalizers(List.of("harborrobots.harborrobot.io/finalizer"));
-      robot = harness.create(robot);
-      writeInterruptedCreate(robot, "token-of-a-lost-response");
-      id = harbor.createRobotByHand(team, "interrupted", Set.of("repository:pull"), -1);
-      harbor.setDescriptionByHand(id, DesiredRobot.creationMarker("token-of-a-lost-response"));
-      harness
-          .client()
-          .resources(HarborRobot.class)
-          .inNamespace(team)
-          .withName("interrupted")
-          .delete();
-    } finally {
-      harness.startOperator();
-    }
+    long id =
+        harness.whileStopped(
+            () -> {
+              // What a crash right after a POST whose response was lost leaves behind: the Secret
+              // holds the token, Harbor holds a robot whose description carries it, the status
+              // knows nothing.
+              HarborRobot robot = pullRobot(team, "interrupted");
+              robot.getMetadata().setFinalizers(List.of("harborrobots.harborrobot.io/finalizer"));
+              robot = harness.create(robot);
+              writeInterruptedCreate(robot, "token-of-a-lost-response");
+              long created =
+                  harbor.createRobotByHand(team, "interrupted", Set.of("repository:pull"), -1);
+              harbor.setDescriptionByHand(
+                  created, DesiredRobot.creationMarker("token-of-a-lost-response"));
+              harness
+                  .client()
+                  .resources(HarborRobot.class)
+                  .inNamespace(team)
+                  .withName("interrupted")
+                  .delete();
+              return created;
+            });
 
     await().atMost(Duration.ofSeconds(30)).until(() -> harness.get(team, "interrupted") == null);
     assertThat(harbor.robot(id)).isEmpty();
@@ -541,16 +539,14 @@ class HarborRobotIT {
     String team = harness.newTeam();
     harness.create(pullRobot(team, "stale"));
     long id = harness.awaitReason(team, "stale", Reasons.SYNCED).getStatus().getRobotId();
-    harness.stopOperator();
-    try {
-      // A crash after the Secret was written but before the status was: the status still names
-      // a robot that no longer exists.
-      HarborRobot robot = harness.get(team, "stale");
-      robot.getStatus().setRobotId(id + 100_000);
-      harness.client().resource(robot).updateStatus();
-    } finally {
-      harness.startOperator();
-    }
+    harness.whileStopped(
+        () -> {
+          // A crash after the Secret was written but before the status was: the status still names
+          // a robot that no longer exists.
+          HarborRobot robot = harness.get(team, "stale");
+          robot.getStatus().setRobotId(id + 100_000);
+          harness.client().resource(robot).updateStatus();
+        });
 
     await()
         .atMost(Duration.ofSeconds(30))
@@ -566,19 +562,17 @@ class HarborRobotIT {
     harness.create(pullRobot(team, "resumed"));
     harness.awaitReason(team, "resumed", Reasons.SYNCED);
     String pending = "Pers1stedButNotYetApplied";
-    harness.stopOperator();
-    try {
-      // A crash between persisting a new secret and setting it in Harbor.
-      Secret secret = harness.secret(team, "resumed");
-      secret.getData().put("password", encode(pending));
-      secret
-          .getMetadata()
-          .getAnnotations()
-          .put(CredentialSecrets.PENDING, CredentialSecrets.fingerprint(pending));
-      harness.client().resource(secret).update();
-    } finally {
-      harness.startOperator();
-    }
+    harness.whileStopped(
+        () -> {
+          // A crash between persisting a new secret and setting it in Harbor.
+          Secret secret = harness.secret(team, "resumed");
+          secret.getData().put("password", encode(pending));
+          secret
+              .getMetadata()
+              .getAnnotations()
+              .put(CredentialSecrets.PENDING, CredentialSecrets.fingerprint(pending));
+          harness.client().resource(secret).update();
+        });
 
     await()
         .atMost(Duration.ofSeconds(30))
