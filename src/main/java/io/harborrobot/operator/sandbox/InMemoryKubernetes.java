@@ -32,6 +32,9 @@ public final class InMemoryKubernetes implements AutoCloseable {
   // Kept in a field: JUL holds loggers weakly, and the mock server logs every request at INFO.
   private static final Logger MOCK_SERVER_LOG = Logger.getLogger("io.fabric8.mockwebserver");
 
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(InMemoryKubernetes.class);
+
   private final KubernetesMockServer server;
   private final KubernetesClient client;
 
@@ -86,9 +89,18 @@ public final class InMemoryKubernetes implements AutoCloseable {
     }
   }
 
+  /**
+   * Stops the API server. The mock server gives its HTTP server ten seconds to close and throws
+   * when a loaded machine needs longer; by then every test or sandbox result is known, so a slow
+   * teardown is reported and does not turn a finished run into a failure.
+   */
   @Override
   public void close() {
     client.close();
-    server.destroy();
+    try {
+      server.destroy();
+    } catch (IllegalStateException e) {
+      LOG.warn("The in-memory Kubernetes API did not shut down cleanly: {}", e.toString());
+    }
   }
 }

@@ -30,7 +30,10 @@ class SandboxIT {
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(List.of("-jar", jar.toString(), "sandbox", "--once"));
     Process process =
-        new ProcessBuilder(command).directory(Path.of("").toAbsolutePath().toFile()).start();
+        new ProcessBuilder(command)
+            .directory(Path.of("").toAbsolutePath().toFile())
+            .redirectErrorStream(true)
+            .start();
     process.getOutputStream().close();
     ByteArrayOutputStream stdout = new ByteArrayOutputStream();
     Thread reader = new Thread(() -> copy(process, stdout));
