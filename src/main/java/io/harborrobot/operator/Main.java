@@ -64,11 +64,21 @@ public final class Main implements Callable<Integer> {
                 + " drift made by hand in Harbor lasts (env RESYNC_PERIOD, default 10m).")
     Duration resyncPeriod;
 
+    @Option(
+        names = "--credential-check-period",
+        defaultValue = "${env:CREDENTIAL_CHECK_PERIOD:-30m}",
+        description =
+            "How often each Secret's credential is checked with a registry login, besides after"
+                + " every change; bounds how long a secret refreshed by hand in Harbor goes"
+                + " unnoticed (env CREDENTIAL_CHECK_PERIOD, default 30m).")
+    Duration credentialCheckPeriod;
+
     @Override
     public Integer call() throws InterruptedException {
       OperatorConfig config =
           OperatorConfig.defaults()
               .withResyncPeriod(resyncPeriod)
+              .withCredentialCheckPeriod(credentialCheckPeriod)
               .withNamespaces(
                   new LinkedHashSet<>(
                       namespaces.stream().map(String::trim).filter(s -> !s.isEmpty()).toList()));

@@ -28,7 +28,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
@@ -45,12 +44,18 @@ import java.util.function.Supplier;
 public final class OperatorHarness implements AutoCloseable {
 
   public static final Duration RESYNC = Duration.ofSeconds(2);
+
+  /** How often a credential is checked with a registry login (production: 30 minutes). */
+  public static final Duration CREDENTIAL_CHECKS = Duration.ofSeconds(3);
+
   private static final AtomicInteger COUNTER = new AtomicInteger();
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   private final InMemoryKubernetes kubernetes;
   private final HarborEmulator harbor;
   private final HarborClientFactory clients;
+  private final TestClock clock = TestClock.running();
+  private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
   private OperatorRuntime operator;
 
   private OperatorHarness(
@@ -78,6 +83,7 @@ public final class OperatorHarness implements AutoCloseable {
     harbor.setAdminCredentials(Sandbox.ADMIN_USER, Sandbox.ADMIN_PASSWORD);
     harbor.setLoginLockout(Duration.ZERO);
     OperatorHarness harness = new OperatorHarness(kubernetes, harbor, clients);
+    harbor.setClock(harness.clock);
     harness.startOperator();
     return harness;
   }
@@ -90,8 +96,10 @@ public final class OperatorHarness implements AutoCloseable {
             Sandbox.servedBy(harbor, clients),
             OperatorConfig.defaults()
                 .withResyncPeriod(RESYNC)
-                .withRetry(Duration.ofMillis(200), Duration.ofSeconds(2)),
-            Clock.systemUTC());
+                .withRetry(Duration.ofMillis(200), Duration.ofSeconds(2))
+                .withCredentialCheckPeriod(CREDENTIAL_CHECKS),
+            clock,
+            meters);
   }
 
   public void stopOperator() {
@@ -122,6 +130,25 @@ public final class OperatorHarness implements AutoCloseable {
 
   public KubernetesClient client() {
     return kubernetes.client();
+  }
+
+  /**
+   * The clock of the operator and of the emulator: the system clock until a test moves it ahead, so
+   * that expiry and rotation can be reached without waiting.
+   */
+  public TestClock clock() {
+    return clock;
+  }
+
+  /** The operator's metrics. */
+  public SimpleMeterRegistry meters() {
+    return meters;
+  }
+
+  /** The count of counter {@code name} with the given tag, 0 when it was never incremented. */
+  public double count(String name, String tag, String value) {
+    var counter = meters.find(name).tag(tag, value).counter();
+    return counter == null ? 0 : counter.count();
   }
 
   public HarborEmulator harbor() {

@@ -3,11 +3,15 @@ package io.harborrobot.operator.ops;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.harborrobot.operator.config.OperatorConfig;
 import io.harborrobot.operator.harbor.HarborClientFactory;
+import io.harborrobot.operator.reconciler.CredentialChecks;
 import io.harborrobot.operator.reconciler.EventRecorder;
 import io.harborrobot.operator.reconciler.HarborRobotReconciler;
 import io.harborrobot.operator.reconciler.HarborSessions;
+import io.harborrobot.operator.reconciler.RobotMetrics;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.processing.retry.GenericRetry;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
 import java.time.Clock;
 
 /** Wires the reconcilers to a Kubernetes client and a Harbor client factory, and runs them. */
@@ -25,6 +29,16 @@ public final class OperatorRuntime implements AutoCloseable {
       HarborClientFactory harborClients,
       OperatorConfig config,
       Clock clock) {
+    return start(kubernetes, harborClients, config, clock, Metrics.globalRegistry);
+  }
+
+  /** {@link #start(KubernetesClient, HarborClientFactory, OperatorConfig, Clock)} with metrics. */
+  public static OperatorRuntime start(
+      KubernetesClient kubernetes,
+      HarborClientFactory harborClients,
+      OperatorConfig config,
+      Clock clock,
+      MeterRegistry registry) {
     // JSON merge patches rather than server-side apply: the same code path then works on every
     // API server, including the sandbox's in-memory one, which has no server-side apply.
     Operator operator =
@@ -40,6 +54,8 @@ public final class OperatorRuntime implements AutoCloseable {
         new HarborRobotReconciler(
             sessions,
             new EventRecorder(kubernetes, clock),
+            new RobotMetrics(registry),
+            new CredentialChecks(config.credentialCheckPeriod()),
             clock,
             config.retryInitialInterval(),
             config.resyncPeriod());
@@ -53,6 +69,9 @@ public final class OperatorRuntime implements AutoCloseable {
         reconciler,
         o -> {
           o.withReconciliationMaxInterval(config.resyncPeriod()).withRetry(retry);
+          // Not generation-aware: a new value of the rotate annotation (metadata, no new
+          // generation) must reach the reconciler; the operator's own status writes must not.
+          o.withGenerationAware(false).withOnUpdateFilter(HarborRobotReconciler::worthReconciling);
           if (config.namespaces().isEmpty()) {
             o.watchingAllNamespaces();
           } else {

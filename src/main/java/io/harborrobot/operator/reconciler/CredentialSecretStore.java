@@ -29,9 +29,15 @@ public class CredentialSecretStore {
     this.informer = informer;
   }
 
+  /** A store that reads every Secret from the API: for tools and tests without informers. */
+  public static CredentialSecretStore uncached(KubernetesClient client) {
+    return new CredentialSecretStore(client, null);
+  }
+
   /** The Secret of that name in the namespace, managed by us or not. */
   public Optional<Secret> find(String namespace, String name) {
-    Optional<Secret> cached = informer.get(new ResourceID(name, namespace));
+    Optional<Secret> cached =
+        informer == null ? Optional.empty() : informer.get(new ResourceID(name, namespace));
     if (cached.isPresent()) {
       return cached;
     }
@@ -47,7 +53,9 @@ public class CredentialSecretStore {
     Secret desired = CredentialSecrets.build(robot, credential, bookkeeping);
     if (current == null) {
       Secret created = client.secrets().resource(desired).create();
-      informer.handleRecentResourceCreate(ResourceID.fromResource(created), created);
+      if (informer != null) {
+        informer.handleRecentResourceCreate(ResourceID.fromResource(created), created);
+      }
       return created;
     }
     if (matches(current, desired)) {
@@ -55,7 +63,9 @@ public class CredentialSecretStore {
     }
     desired.getMetadata().setResourceVersion(current.getMetadata().getResourceVersion());
     Secret updated = client.secrets().resource(desired).update();
-    informer.handleRecentResourceUpdate(ResourceID.fromResource(updated), updated, current);
+    if (informer != null) {
+      informer.handleRecentResourceUpdate(ResourceID.fromResource(updated), updated, current);
+    }
     return updated;
   }
 

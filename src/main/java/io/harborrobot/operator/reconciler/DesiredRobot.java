@@ -8,6 +8,7 @@ import io.harborrobot.operator.harbor.Access;
 import io.harborrobot.operator.harbor.Robot;
 import io.harborrobot.operator.harbor.RobotCreate;
 import io.harborrobot.operator.harbor.RobotPermission;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +24,7 @@ public final class DesiredRobot {
   private final String project;
   private final String robotName;
   private final String description;
-  private final long durationDays;
+  private final RotationPlan plan;
   private final boolean disabled;
   private final Map<String, Set<String>> permissions;
 
@@ -32,7 +33,7 @@ public final class DesiredRobot {
     this.project = spec.getProject();
     this.robotName = robot.effectiveRobotName();
     this.description = spec.getDescription() == null ? "" : spec.getDescription();
-    this.durationDays = spec.getDurationDays() == null ? -1 : spec.getDurationDays();
+    this.plan = RotationPlan.of(robot);
     this.disabled = Boolean.TRUE.equals(spec.getDisabled());
     this.permissions = ProjectPermissions.normalize(requestedPermissions(spec));
   }
@@ -61,6 +62,10 @@ public final class DesiredRobot {
     return disabled;
   }
 
+  public RotationPlan plan() {
+    return plan;
+  }
+
   /**
    * The description a robot carries between its create and the PUT that follows: it names the token
    * recorded in the Secret, which is how a robot whose create response was lost is told apart from
@@ -76,18 +81,26 @@ public final class DesiredRobot {
    */
   public RobotCreate toCreate(String token) {
     return new RobotCreate(
-        robotName, creationMarker(token), LEVEL_PROJECT, durationDays, List.of(permissionScope()));
+        robotName,
+        creationMarker(token),
+        LEVEL_PROJECT,
+        plan.createDuration(),
+        List.of(permissionScope()));
   }
 
-  /** The full PUT body for {@code current}: Harbor replaces every field it is given. */
-  public Robot toUpdate(Robot current) {
-    return withSpec(current, null, null, null, null);
+  /**
+   * The full PUT body for {@code current} at {@code now}: Harbor replaces every field it is given,
+   * and the duration renews the expiry when it is due (see {@link RotationPlan#durationFor}).
+   */
+  public Robot toUpdate(Robot current, Instant now) {
+    return withSpec(current, plan.durationFor(current, now), null, null, null, null);
   }
 
   /** {@code current} as Harbor holds it after {@link #toUpdate} with an unchanged duration. */
   public Robot applyTo(Robot current) {
     return withSpec(
         current,
+        current.duration(),
         current.editable(),
         current.expiresAt(),
         current.creationTime(),
@@ -96,6 +109,7 @@ public final class DesiredRobot {
 
   private Robot withSpec(
       Robot current,
+      Long duration,
       Boolean editable,
       Long expiresAt,
       java.time.OffsetDateTime creationTime,
@@ -105,7 +119,7 @@ public final class DesiredRobot {
         current.name(),
         description,
         LEVEL_PROJECT,
-        durationDays,
+        duration,
         editable,
         disabled,
         expiresAt,
@@ -114,8 +128,11 @@ public final class DesiredRobot {
         updateTime);
   }
 
-  /** The fields of {@code actual} that differ from the spec, by name; empty when in sync. */
-  public List<String> drift(Robot actual) {
+  /**
+   * The fields of {@code actual} that differ from the spec at {@code now}, by name; empty when in
+   * sync. "duration" means the expiry is not what the spec and the rotation plan want.
+   */
+  public List<String> drift(Robot actual, Instant now) {
     List<String> drift = new ArrayList<>();
     if (!description.equals(actual.description() == null ? "" : actual.description())) {
       drift.add("description");
@@ -123,7 +140,7 @@ public final class DesiredRobot {
     if (disabled != actual.isDisabled()) {
       drift.add("disabled");
     }
-    if (!Objects.equals(durationDays, actual.duration())) {
+    if (!Objects.equals(plan.durationFor(actual, now), actual.duration())) {
       drift.add("duration");
     }
     if (!permissionsMatch(actual.permissions())) {

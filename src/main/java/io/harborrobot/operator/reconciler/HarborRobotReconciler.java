@@ -48,6 +48,8 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
 
   private final HarborSessions sessions;
   private final EventRecorder events;
+  private final RobotMetrics metrics;
+  private final CredentialChecks checks;
   private final Clock clock;
   private final Duration retryBackoff;
   private final Duration resyncPeriod;
@@ -60,11 +62,15 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
   public HarborRobotReconciler(
       HarborSessions sessions,
       EventRecorder events,
+      RobotMetrics metrics,
+      CredentialChecks checks,
       Clock clock,
       Duration retryBackoff,
       Duration resyncPeriod) {
     this.sessions = sessions;
     this.events = events;
+    this.metrics = metrics;
+    this.checks = checks;
     this.clock = clock;
     this.retryBackoff = retryBackoff;
     this.resyncPeriod = resyncPeriod;
@@ -91,6 +97,7 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
                 r.getSpec() == null || r.getSpec().getConnectionRef() == null
                     ? List.of()
                     : List.of(connectionKey(r.getMetadata().getNamespace(), r)));
+    context.getPrimaryCache().addIndexer(RobotClaims.INDEX, RobotClaims::indexKeys);
     connectionSource =
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(HarborConnection.class, HarborRobot.class)
@@ -110,7 +117,7 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
                 .build(),
             context);
     secrets = new CredentialSecretStore(context.getClient(), secretSource);
-    sync = new RobotSync(secrets, events, clock);
+    sync = new RobotSync(secrets, events, metrics, checks, clock);
     return List.of(secretSource, connectionSource);
   }
 
@@ -126,6 +133,29 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
           new ReconcileProblem(Reasons.INVALID_SPEC, String.join("; ", problems), false));
     }
     status.setConnection("HarborConnection/" + cr.getSpec().getConnectionRef().getName());
+    Optional<HarborRobot> older =
+        RobotClaims.olderClaimant(
+            cr,
+            context.getPrimaryCache().byIndex(RobotClaims.INDEX, RobotClaims.indexKeys(cr).get(0)),
+            this::harborUrl);
+    if (older.isPresent()) {
+      return report(
+          cr,
+          context,
+          status,
+          new ReconcileProblem(
+              Reasons.ROBOT_CONFLICT,
+              "HarborRobot "
+                  + older.get().getMetadata().getNamespace()
+                  + "/"
+                  + older.get().getMetadata().getName()
+                  + " is older and manages robot "
+                  + cr.effectiveRobotName()
+                  + " in project "
+                  + cr.getSpec().getProject()
+                  + " of the same Harbor; this one leaves it alone",
+              false));
+    }
     try {
       HarborSession session = sessions.sessionFor(cr, name -> connection(cr, name));
       RobotSync.Outcome outcome = sync.sync(cr, session);
@@ -136,29 +166,15 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
       status.setRobotName(robot.name());
       status.setConnection(session.connection());
       status.setExpiresAt(
-          robot.expiresAt() == null || robot.expiresAt() < 0
-              ? null
-              : Instant.ofEpochSecond(robot.expiresAt()).toString());
-      if (outcome.secretSetAt() != null) {
-        status.setLastRotationTime(outcome.secretSetAt().toString());
-      }
-      String reason;
-      String message;
-      if (robot.isDisabled()) {
-        reason = Reasons.DISABLED;
-        message = "Robot " + robot.name() + " is disabled in Harbor as requested";
-      } else {
-        reason = outcome.created() ? Reasons.CREATED : Reasons.SYNCED;
-        message =
-            "Robot "
-                + robot.name()
-                + " is in sync; Secret "
-                + cr.effectiveSecretName()
-                + " holds its credentials";
-      }
-      setReady(cr, status, true, reason, message);
+          RotationPlan.expiry(robot) == null ? null : RotationPlan.expiry(robot).toString());
+      status.setLastRotationTime(
+          outcome.rotatedAt() == null ? null : outcome.rotatedAt().toString());
+      status.setNextRotationTime(
+          outcome.nextRotation() == null ? null : outcome.nextRotation().toString());
+      setReady(cr, status, true, outcome.reason(), outcome.message());
       patchStatus(cr, context, status);
-      return UpdateControl.noUpdate();
+      return UpdateControl.<HarborRobot>noUpdate()
+          .rescheduleAfter(nextReconcile(cr, outcome.nextRotation()));
     } catch (ReconcileProblem p) {
       if (p.retryable()) {
         throw p;
@@ -184,6 +200,59 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
     }
   }
 
+  /**
+   * When to look at a healthy robot again: at its next rotation or credential check if one comes
+   * before the resync period ends, else after the resync period (which bounds how long drift made
+   * by hand in Harbor lasts).
+   */
+  Duration nextReconcile(HarborRobot cr, Instant nextRotation) {
+    Instant now = clock.instant();
+    Duration wait = resyncPeriod;
+    Optional<Instant> nextCheck = checks.nextDue(cr.getMetadata().getUid());
+    for (Instant at : nextCheck.map(List::of).orElse(List.of())) {
+      wait = earlier(wait, Duration.between(now, at));
+    }
+    if (nextRotation != null) {
+      wait = earlier(wait, Duration.between(now, nextRotation));
+    }
+    // A moment already past (a clock that jumped, a rotation just due) is handled soon, not in a
+    // loop: never sooner than the retry backoff.
+    return wait.compareTo(retryBackoff) < 0 ? retryBackoff : wait;
+  }
+
+  private static Duration earlier(Duration a, Duration b) {
+    return b.compareTo(a) < 0 ? b : a;
+  }
+
+  /**
+   * Which changes to a HarborRobot are worth a reconcile: a new generation (the spec), a new value
+   * of the rotate annotation, deletion, or finalizers. The operator's own status writes are not.
+   */
+  public static boolean worthReconciling(HarborRobot before, HarborRobot after) {
+    return !Objects.equals(
+            before.getMetadata().getGeneration(), after.getMetadata().getGeneration())
+        || !Objects.equals(rotateRequest(before), rotateRequest(after))
+        || !Objects.equals(
+            before.getMetadata().getDeletionTimestamp(), after.getMetadata().getDeletionTimestamp())
+        || !Objects.equals(
+            before.getMetadata().getFinalizers(), after.getMetadata().getFinalizers());
+  }
+
+  private static String rotateRequest(HarborRobot robot) {
+    return robot.getMetadata().getAnnotations() == null
+        ? null
+        : robot.getMetadata().getAnnotations().get(RotationPlan.ROTATE_ANNOTATION);
+  }
+
+  /** The URL of the Harbor a HarborRobot's connection points at, when it can be resolved. */
+  private Optional<String> harborUrl(HarborRobot robot) {
+    if (robot.getSpec() == null || robot.getSpec().getConnectionRef() == null) {
+      return Optional.empty();
+    }
+    return connection(robot, robot.getSpec().getConnectionRef().getName())
+        .map(c -> c.getSpec() == null ? null : c.getSpec().getUrl());
+  }
+
   /** Transient failures: Ready=False with the reason, then JOSDK's retry with backoff. */
   @Override
   public ErrorStatusUpdateControl<HarborRobot> updateErrorStatus(
@@ -206,6 +275,7 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
 
   @Override
   public DeleteControl cleanup(HarborRobot cr, Context<HarborRobot> context) {
+    checks.forget(cr.getMetadata().getUid());
     String who = cr.getMetadata().getNamespace() + "/" + cr.getMetadata().getName();
     if (cr.getSpec() != null && cr.getSpec().getDeletionPolicy() == DeletionPolicy.Orphan) {
       events.normal(cr, Reasons.ORPHANED, "Kept the robot in Harbor (deletionPolicy Orphan)");

@@ -9,6 +9,8 @@ public final class Reasons {
   public static final String SECRET_SET = "SecretSet";
   public static final String CREDENTIAL_REPAIRED = "CredentialRepaired";
   public static final String RECOVERED = "Recovered";
+  public static final String ROTATED = "Rotated";
+  public static final String ADOPTED = "Adopted";
   public static final String DELETED = "Deleted";
   public static final String ORPHANED = "Orphaned";
   public static final String DELETING = "Deleting";
@@ -19,6 +21,7 @@ public final class Reasons {
   public static final String PROJECT_NOT_FOUND = "ProjectNotFound";
   public static final String ROBOT_CONFLICT = "RobotConflict";
   public static final String SECRET_CONFLICT = "SecretConflict";
+  public static final String CREDENTIAL_REJECTED = "CredentialRejected";
   public static final String HARBOR_UNREACHABLE = "HarborUnreachable";
   public static final String HARBOR_ERROR = "HarborError";
   public static final String HARBOR_READ_ONLY = "HarborReadOnly";

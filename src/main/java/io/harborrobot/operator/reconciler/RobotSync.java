@@ -4,6 +4,8 @@ import static io.harborrobot.operator.secret.CredentialSecrets.APPLIED;
 import static io.harborrobot.operator.secret.CredentialSecrets.CREATE_TOKEN;
 import static io.harborrobot.operator.secret.CredentialSecrets.PENDING;
 import static io.harborrobot.operator.secret.CredentialSecrets.ROBOT_ID;
+import static io.harborrobot.operator.secret.CredentialSecrets.ROTATED_AT;
+import static io.harborrobot.operator.secret.CredentialSecrets.ROTATE_HANDLED;
 
 import io.fabric8.kubernetes.api.model.Secret;
 import io.harborrobot.operator.api.v1alpha1.HarborRobot;
@@ -17,6 +19,9 @@ import io.harborrobot.operator.secret.CredentialSecrets;
 import io.harborrobot.operator.secret.CredentialSecrets.Credential;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -36,77 +41,127 @@ public class RobotSync {
 
   private final CredentialSecretStore secrets;
   private final EventRecorder events;
+  private final RobotMetrics metrics;
+  private final CredentialChecks checks;
   private final Clock clock;
 
-  public RobotSync(CredentialSecretStore secrets, EventRecorder events, Clock clock) {
+  public RobotSync(
+      CredentialSecretStore secrets,
+      EventRecorder events,
+      RobotMetrics metrics,
+      CredentialChecks checks,
+      Clock clock) {
     this.secrets = secrets;
     this.events = events;
+    this.metrics = metrics;
+    this.checks = checks;
     this.clock = clock;
   }
 
-  /** What a sync did and found. */
-  public record Outcome(Robot robot, boolean created, Instant secretSetAt) {}
+  /**
+   * What a sync did and found: the robot as Harbor now holds it, the Ready reason and message that
+   * describe the pass, when the current secret was set and when the next rotation is due.
+   */
+  public record Outcome(
+      Robot robot, String reason, String message, Instant rotatedAt, Instant nextRotation) {}
+
+  /** The robot a lookup found, and whether it was adopted (taken over) rather than known. */
+  private record Found(Robot robot, boolean adopted) {}
 
   /** One pass over the robot; throws {@link ReconcileProblem} or {@link HarborException}. */
   public Outcome sync(HarborRobot cr, HarborSession session) {
     DesiredRobot desired = DesiredRobot.of(cr);
+    RotationPlan plan = desired.plan();
     HarborClient harbor = session.client();
+    Instant now = clock.instant();
+    Pass pass = new Pass(cr, session);
 
     // 1. The Secret must be ours (or not exist yet): never write over someone else's. When the
     //    Secret was renamed, the credential moves over from the previous one.
     Secret secret = ownedSecretOrNone(cr);
     Secret source = secret != null ? secret : previousSecret(cr);
     Map<String, String> marks = bookkeeping(source);
+    boolean robotWasRecorded = !recordedRobotIds(cr, marks).isEmpty();
 
     // 2. Find the robot this resource owns; null means it has to be created.
-    Robot robot = locate(cr, desired, harbor, marks);
+    Found found = locate(cr, desired, harbor, marks, true);
+    Robot robot = found == null ? null : found.robot();
 
-    // 3. Persist the password (and, before a create, a token that will mark the robot as ours)
-    //    before Harbor depends on it. A password whose fingerprint matches neither what Harbor
-    //    holds nor what we were about to set was not written by us: replace it.
+    // 3. Decide the password and persist it (and, before a create, a token that will mark the
+    //    robot as ours) before Harbor depends on it. A password whose fingerprint matches neither
+    //    what Harbor holds nor what we were about to set was not written by us: replace it. A
+    //    password persisted but not yet applied is finished, never replaced by another.
     String password = source == null ? null : CredentialSecrets.password(source).orElse(null);
-    boolean repaired = false;
+    RobotMetrics.Repair secretRepair = null;
+    RotationPlan.Trigger rotation = null;
+    boolean freshPassword = false;
     if (password == null || !knownPassword(password, marks)) {
-      repaired = source != null;
-      password = RobotSecret.generate().reveal();
-      marks.remove(APPLIED);
-      marks.put(PENDING, CredentialSecrets.fingerprint(password));
+      freshPassword = true;
+      if (source != null) {
+        secretRepair = RobotMetrics.Repair.SECRET_EDITED;
+      } else if (robot != null && !found.adopted()) {
+        secretRepair = RobotMetrics.Repair.SECRET_MISSING;
+      }
+      password = newPassword(marks);
+    } else if (robot != null && !pending(password, marks)) {
+      rotation =
+          plan.due(robot, rotatedAt(source, marks), marks.get(ROTATE_HANDLED), now).orElse(null);
+      if (rotation != null) {
+        freshPassword = true;
+        password = newPassword(marks);
+      }
+    }
+    if (plan.requested() != null && (robot == null || freshPassword)) {
+      // A new password answers the current rotate request, whatever else asked for it.
+      marks.put(ROTATE_HANDLED, plan.requested());
     }
     if (robot == null) {
       // The same token for every attempt until one succeeds: an earlier POST that timed out may
       // still land after this one, and its robot must be recognised as ours too.
       marks.putIfAbsent(CREATE_TOKEN, UUID.randomUUID().toString());
     }
-    secret =
-        secrets.write(
-            cr,
-            secret,
-            new Credential(session.registryHost(), usernameGuess(cr, source, desired), password),
-            marks);
+    String previousUsername =
+        source == null
+            ? null
+            : CredentialSecrets.credential(source).map(Credential::username).orElse(null);
+    secret = pass.write(secret, usernameGuess(cr, source, desired), password, marks);
 
     boolean created = false;
-    Instant secretSetAt = null;
     if (robot == null) {
       RobotCreated response = create(desired, harbor, marks.get(CREATE_TOKEN));
       created = true;
       // Harbor generated its own secret; ours replaces it before anyone could use it.
       harbor.setRobotSecret(response.id(), RobotSecret.of(password));
-      secretSetAt = clock.instant();
       marks.put(ROBOT_ID, Long.toString(response.id()));
-      marks.put(APPLIED, CredentialSecrets.appliedMarker(response.id(), password));
-      marks.remove(PENDING);
-      secret =
-          secrets.write(
-              cr, secret, new Credential(session.registryHost(), response.name(), password), marks);
-      events.normal(
-          cr,
-          Reasons.CREATED,
-          "Created robot "
-              + response.name()
-              + " (id "
-              + response.id()
-              + ") in project "
-              + desired.project());
+      applied(marks, response.id(), password);
+      secret = pass.write(secret, response.name(), password, marks);
+      if (robotWasRecorded) {
+        pass.repaired(
+            RobotMetrics.Repair.ROBOT_DELETED,
+            "Robot "
+                + response.name()
+                + " was deleted from Harbor outside the operator; created it again (id "
+                + response.id()
+                + ") with the secret in Secret "
+                + cr.effectiveSecretName());
+      } else {
+        events.normal(
+            cr,
+            Reasons.CREATED,
+            "Created robot "
+                + response.name()
+                + " (id "
+                + response.id()
+                + ") in project "
+                + desired.project());
+        pass.outcome(
+            Reasons.CREATED,
+            "Created robot "
+                + response.name()
+                + "; Secret "
+                + cr.effectiveSecretName()
+                + " holds its credentials");
+      }
       robot = fetch(harbor, response.id());
     }
 
@@ -114,40 +169,78 @@ public class RobotSync {
     // description, the create token's only trace in Harbor.
     if (!Long.toString(robot.id()).equals(marks.get(ROBOT_ID))) {
       marks.put(ROBOT_ID, Long.toString(robot.id()));
-      secret =
-          secrets.write(
-              cr, secret, new Credential(session.registryHost(), robot.name(), password), marks);
+      secret = pass.write(secret, robot.name(), password, marks);
     }
 
     // 4. Harbor's copy follows the spec; a PUT replaces every field, so one call fixes all drift
-    //    (after a create, it also replaces the token in the description).
-    List<String> drift = desired.drift(robot);
+    //    (after a create, it also replaces the token in the description). The duration renews an
+    //    expiring robot's lifetime when it is due.
+    List<String> drift = desired.drift(robot, now);
     if (!drift.isEmpty()) {
-      harbor.updateRobot(desired.toUpdate(robot));
+      boolean disabledByHand = robot.isDisabled() && !desired.disabled();
+      Instant expiredAt = RotationPlan.expired(robot, now) ? RotationPlan.expiry(robot) : null;
+      harbor.updateRobot(desired.toUpdate(robot, now));
       // Harbor recomputes the expiry only when the duration changes; otherwise the PUT body is
       // exactly what Harbor now holds.
       robot = drift.contains("duration") ? fetch(harbor, robot.id()) : desired.applyTo(robot);
-      if (!created) {
+      List<String> updated = new ArrayList<>(drift);
+      if (disabledByHand) {
+        updated.remove("disabled");
+        pass.repaired(
+            RobotMetrics.Repair.ROBOT_DISABLED,
+            "Robot " + robot.name() + " was disabled in Harbor outside the operator; enabled it");
+      }
+      if (expiredAt != null || rotation == RotationPlan.Trigger.RENEWAL) {
+        updated.remove("duration");
+      }
+      if (expiredAt != null) {
+        pass.repaired(
+            RobotMetrics.Repair.ROBOT_EXPIRED,
+            "Robot "
+                + robot.name()
+                + " had expired at "
+                + expiredAt
+                + "; renewed it"
+                + until(robot));
+      }
+      if (!created && !updated.isEmpty()) {
         events.normal(
-            cr, Reasons.UPDATED, "Updated " + String.join(", ", drift) + " of " + robot.name());
+            cr, Reasons.UPDATED, "Updated " + String.join(", ", updated) + " of " + robot.name());
       }
     }
 
     // 5. Harbor must hold the persisted password.
-    String applied = CredentialSecrets.appliedMarker(robot.id(), password);
-    if (!applied.equals(marks.get(APPLIED))) {
+    if (!CredentialSecrets.appliedMarker(robot.id(), password).equals(marks.get(APPLIED))) {
       harbor.setRobotSecret(robot.id(), RobotSecret.of(password));
-      secretSetAt = clock.instant();
-      marks.put(APPLIED, applied);
-      marks.remove(PENDING);
-      if (repaired) {
-        events.warning(
-            cr,
-            Reasons.CREDENTIAL_REPAIRED,
-            "The credential in Secret "
-                + cr.effectiveSecretName()
-                + " was changed or removed outside the operator; a new secret was set for "
-                + robot.name());
+      applied(marks, robot.id(), password);
+      if (secretRepair != null) {
+        pass.repaired(
+            secretRepair,
+            (secretRepair == RobotMetrics.Repair.SECRET_MISSING
+                    ? "Secret " + cr.effectiveSecretName() + " was deleted"
+                    : "The credential in Secret "
+                        + cr.effectiveSecretName()
+                        + " was changed outside the operator")
+                + "; set a new secret for "
+                + robot.name()
+                + " and stored it");
+      } else if (rotation != null) {
+        metrics.rotated(rotation);
+        String message =
+            "Rotated the secret of "
+                + robot.name()
+                + " because "
+                + rotation.why()
+                + (rotation == RotationPlan.Trigger.RENEWAL ? "; renewed it" + until(robot) : "");
+        events.normal(cr, Reasons.ROTATED, message);
+        pass.outcome(Reasons.ROTATED, message);
+      } else if (found != null && found.adopted()) {
+        pass.outcome(
+            Reasons.ADOPTED,
+            "Adopted robot "
+                + robot.name()
+                + " and replaced its secret with the one in Secret "
+                + cr.effectiveSecretName());
       } else if (!created) {
         events.normal(cr, Reasons.SECRET_SET, "Set the secret of " + robot.name() + " in Harbor");
       }
@@ -155,10 +248,192 @@ public class RobotSync {
     marks.put(ROBOT_ID, Long.toString(robot.id()));
     marks.remove(CREATE_TOKEN);
 
-    // 6. The Secret follows Harbor's name (the prefix may change) and the spec's labels.
-    secrets.write(
-        cr, secret, new Credential(session.registryHost(), robot.name(), password), marks);
-    return new Outcome(robot, created, secretSetAt);
+    // 6. The Secret follows Harbor's name: an administrator may change the prefix at any time.
+    if (!created
+        && previousUsername != null
+        && !previousUsername.equals(robot.name())
+        && desired.isNamed(previousUsername)) {
+      pass.repaired(
+          RobotMetrics.Repair.NAME_PREFIX_CHANGED,
+          "Harbor now calls the robot "
+              + robot.name()
+              + " (its name prefix changed); rewrote the username in Secret "
+              + cr.effectiveSecretName());
+    }
+    secret = pass.write(secret, robot.name(), password, marks);
+
+    // 7. The stored credential must log in to the registry, checked after every change and on
+    //    schedule. Refused although Harbor holds the robot as we set it: its secret was changed
+    //    in Harbor (a "Refresh secret" by hand), so it counts as revoked and gets a new one.
+    if (!robot.isDisabled()) {
+      verify(cr, pass, harbor, robot, secret, password, marks);
+    }
+
+    Instant rotatedAt = rotatedAt(pass.secret(), marks);
+    return new Outcome(
+        robot,
+        pass.reason(robot.isDisabled() ? Reasons.DISABLED : Reasons.SYNCED),
+        pass.message(
+            robot.isDisabled()
+                ? "Robot " + robot.name() + " is disabled in Harbor as requested"
+                : "Robot "
+                    + robot.name()
+                    + " is in sync; Secret "
+                    + cr.effectiveSecretName()
+                    + " holds its credentials"),
+        rotatedAt,
+        plan.nextRotation(robot, rotatedAt).orElse(null));
+  }
+
+  private void verify(
+      HarborRobot cr,
+      Pass pass,
+      HarborClient harbor,
+      Robot robot,
+      Secret secret,
+      String password,
+      Map<String, String> marks) {
+    String uid = cr.getMetadata().getUid();
+    String credential = credentialKey(robot, password);
+    Instant now = clock.instant();
+    if (!checks.due(uid, credential, now)) {
+      return;
+    }
+    if (login(harbor, robot, password)) {
+      checks.record(uid, credential, now, true);
+      return;
+    }
+    boolean refusedBefore = checks.last(uid, credential).filter(c -> !c.accepted()).isPresent();
+    if (!refusedBefore) {
+      password = newPassword(marks);
+      secret = pass.write(secret, robot.name(), password, marks);
+      harbor.setRobotSecret(robot.id(), RobotSecret.of(password));
+      applied(marks, robot.id(), password);
+      pass.write(secret, robot.name(), password, marks);
+      pass.repaired(
+          RobotMetrics.Repair.SECRET_REFRESHED_IN_HARBOR,
+          "The registry refused the credential in Secret "
+              + cr.effectiveSecretName()
+              + " although Harbor holds the robot as set (was its secret refreshed in Harbor?);"
+              + " set a new secret for "
+              + robot.name()
+              + " and stored it");
+      credential = credentialKey(robot, password);
+      if (login(harbor, robot, password)) {
+        checks.record(uid, credential, clock.instant(), true);
+        return;
+      }
+    }
+    checks.record(uid, credential, clock.instant(), false);
+    throw new ReconcileProblem(
+        Reasons.CREDENTIAL_REJECTED,
+        "Harbor's registry refuses the login of "
+            + robot.name()
+            + " with the secret Harbor accepted for it; check that the connection's URL and"
+            + " registry are the same Harbor",
+        true);
+  }
+
+  private boolean login(HarborClient harbor, Robot robot, String password) {
+    boolean accepted = harbor.registryLoginSucceeds(robot.name(), RobotSecret.of(password));
+    metrics.checked(accepted);
+    return accepted;
+  }
+
+  /** Which credential a check is about: robot, password and login name. */
+  private static String credentialKey(Robot robot, String password) {
+    return CredentialSecrets.appliedMarker(robot.id(), password) + ":" + robot.name();
+  }
+
+  /** A fresh password, persisted as pending (not yet known to Harbor) by the next write. */
+  private static String newPassword(Map<String, String> marks) {
+    String password = RobotSecret.generate().reveal();
+    marks.remove(APPLIED);
+    marks.put(PENDING, CredentialSecrets.fingerprint(password));
+    return password;
+  }
+
+  /** Harbor accepted {@code password} for robot {@code id} just now. */
+  private void applied(Map<String, String> marks, long id, String password) {
+    marks.put(APPLIED, CredentialSecrets.appliedMarker(id, password));
+    marks.remove(PENDING);
+    marks.put(ROTATED_AT, clock.instant().truncatedTo(ChronoUnit.SECONDS).toString());
+  }
+
+  /** Whether {@code password} was persisted but Harbor is not known to hold it yet. */
+  private static boolean pending(String password, Map<String, String> marks) {
+    return CredentialSecrets.fingerprint(password).equals(marks.get(PENDING));
+  }
+
+  /** When the current password was set: recorded by the operator, else the Secret's birth. */
+  private static Instant rotatedAt(Secret secret, Map<String, String> marks) {
+    String recorded = marks.get(ROTATED_AT);
+    try {
+      if (recorded != null) {
+        return Instant.parse(recorded);
+      }
+      if (secret != null && secret.getMetadata().getCreationTimestamp() != null) {
+        return Instant.parse(secret.getMetadata().getCreationTimestamp());
+      }
+    } catch (DateTimeParseException e) {
+      return null;
+    }
+    return null;
+  }
+
+  private static String until(Robot robot) {
+    Instant expiry = RotationPlan.expiry(robot);
+    return expiry == null ? " (it no longer expires)" : " until " + expiry;
+  }
+
+  /**
+   * One reconcile pass of one HarborRobot: writes its Secret, records repairs as Events and
+   * metrics, and remembers the most telling Ready reason and message for the status.
+   */
+  private final class Pass {
+    private final HarborRobot cr;
+    private final HarborSession session;
+    private Secret secret;
+    private String reason;
+    private String message;
+
+    Pass(HarborRobot cr, HarborSession session) {
+      this.cr = cr;
+      this.session = session;
+    }
+
+    Secret write(Secret current, String username, String password, Map<String, String> marks) {
+      secret =
+          secrets.write(
+              cr, current, new Credential(session.registryHost(), username, password), marks);
+      return secret;
+    }
+
+    Secret secret() {
+      return secret;
+    }
+
+    void repaired(RobotMetrics.Repair kind, String text) {
+      metrics.repaired(kind);
+      events.warning(cr, Reasons.CREDENTIAL_REPAIRED, text);
+      outcome(Reasons.CREDENTIAL_REPAIRED, text);
+    }
+
+    /** A repair is what the status shows: it tells more than anything else the pass did. */
+    void outcome(String newReason, String newMessage) {
+      if (!Reasons.CREDENTIAL_REPAIRED.equals(reason)) {
+        reason = newReason;
+        message = newMessage;
+      }
+    }
+
+    String reason(String otherwise) {
+      return reason == null ? otherwise : reason;
+    }
+
+    String message(String otherwise) {
+      return message == null ? otherwise : message;
+    }
   }
 
   /**
@@ -177,7 +452,9 @@ public class RobotSync {
   public Optional<Robot> ownedRobot(HarborRobot cr, HarborSession session) {
     try {
       return Optional.ofNullable(
-          locate(cr, DesiredRobot.of(cr), session.client(), bookkeeping(ownedSecret(cr))));
+              locate(
+                  cr, DesiredRobot.of(cr), session.client(), bookkeeping(ownedSecret(cr)), false))
+          .map(Found::robot);
     } catch (ReconcileProblem p) {
       if (Reasons.ROBOT_CONFLICT.equals(p.reason())
           || Reasons.PROJECT_NOT_FOUND.equals(p.reason())) {
@@ -189,16 +466,20 @@ public class RobotSync {
 
   /**
    * The robot in Harbor that belongs to {@code cr}: by an id it recorded, else by name when the
-   * robot carries the token of a create this resource had under way (its response was lost). Null
-   * when there is none.
+   * robot carries the token of a create this resource had under way (its response was lost), or
+   * when {@code mayAdopt} and the spec asks to adopt an existing robot. Null when there is none.
    */
-  Robot locate(
-      HarborRobot cr, DesiredRobot desired, HarborClient harbor, Map<String, String> marks) {
+  private Found locate(
+      HarborRobot cr,
+      DesiredRobot desired,
+      HarborClient harbor,
+      Map<String, String> marks,
+      boolean mayAdopt) {
     Set<Long> knownIds = recordedRobotIds(cr, marks);
     for (long id : knownIds) {
       Optional<Robot> byId = harbor.getRobot(id).filter(r -> desired.isNamed(r.name()));
       if (byId.isPresent()) {
-        return byId.get();
+        return new Found(byId.get(), false);
       }
     }
     Project project = requireProject(harbor, desired.project());
@@ -208,7 +489,7 @@ public class RobotSync {
     }
     Robot found = byName.get();
     if (knownIds.contains(found.id())) {
-      return found;
+      return new Found(found, false);
     }
     String token = marks.get(CREATE_TOKEN);
     if (token != null && DesiredRobot.creationMarker(token).equals(found.description())) {
@@ -220,7 +501,18 @@ public class RobotSync {
               + " (id "
               + found.id()
               + ") that this resource was creating when it was interrupted; taking it over");
-      return found;
+      return new Found(found, false);
+    }
+    if (mayAdopt && Boolean.TRUE.equals(cr.getSpec().getAdoptExisting())) {
+      events.normal(
+          cr,
+          Reasons.ADOPTED,
+          "Adopted robot "
+              + found.name()
+              + " (id "
+              + found.id()
+              + ") that already existed in Harbor (adoptExisting); its secret is replaced");
+      return new Found(found, true);
     }
     throw new ReconcileProblem(
         Reasons.ROBOT_CONFLICT,
@@ -229,7 +521,9 @@ public class RobotSync {
             + " (id "
             + found.id()
             + ") already exists in Harbor and was not created by this HarborRobot; it was left"
-            + " untouched",
+            + " untouched. If it is this resource's robot (for example after moving to a new"
+            + " cluster), set spec.adoptExisting: true to take it over; its secret will be"
+            + " replaced",
         false);
   }
 
@@ -345,7 +639,7 @@ public class RobotSync {
   private static Map<String, String> bookkeeping(Secret secret) {
     Map<String, String> marks = new LinkedHashMap<>();
     if (secret != null && secret.getMetadata().getAnnotations() != null) {
-      for (String key : List.of(ROBOT_ID, APPLIED, PENDING, CREATE_TOKEN)) {
+      for (String key : CredentialSecrets.BOOKKEEPING) {
         String value = secret.getMetadata().getAnnotations().get(key);
         if (value != null) {
           marks.put(key, value);

@@ -687,6 +687,20 @@ public final class HarborEmulator implements AutoCloseable {
     }
   }
 
+  /**
+   * Sets the duration of robot {@code id} as the UI's edit dialog does (a PUT with another
+   * duration): the expiry is recomputed from the creation time, so a short duration on an old robot
+   * expires it at once.
+   */
+  public void setDurationByHand(long id, long durationDays) {
+    synchronized (lock) {
+      RobotState r = requireRobot(id);
+      r.duration = durationDays;
+      r.expiresAt = expiryFrom(r.creationTime, durationDays);
+      r.updateTime = now();
+    }
+  }
+
   /** Sets {@code expires_at} of robot {@code id} (Unix seconds, -1 for never); keeps duration. */
   public void setExpiresAtByHand(long id, long epochSeconds) {
     synchronized (lock) {

@@ -31,7 +31,12 @@ import java.util.Optional;
  *       Harbor yet;
  *   <li>{@value #CREATE_TOKEN}: a random token the operator put into the description of a robot it
  *       was creating, so a robot whose create response was lost can be recognised as its own (and
- *       only that robot: one made by anyone else cannot carry the token).
+ *       only that robot: one made by anyone else cannot carry the token);
+ *   <li>{@value #ROTATED_AT}: when Harbor accepted the current password (RFC 3339), the start of
+ *       the {@code rotation.everyDays} period;
+ *   <li>{@value #ROTATE_HANDLED}: the last value of the HarborRobot's {@code harborrobot.io/rotate}
+ *       annotation that was acted on, recorded with the new password so that one request rotates
+ *       once, even when the rotation is interrupted.
  * </ul>
  *
  * A fingerprint is a truncated SHA-256 of the password: it identifies which password is stored
@@ -50,6 +55,12 @@ public final class CredentialSecrets {
   public static final String APPLIED = "harborrobot.io/credential-applied";
   public static final String PENDING = "harborrobot.io/credential-pending";
   public static final String CREATE_TOKEN = "harborrobot.io/create-token";
+  public static final String ROTATED_AT = "harborrobot.io/rotated-at";
+  public static final String ROTATE_HANDLED = "harborrobot.io/rotate-handled";
+
+  /** Every bookkeeping annotation, in the order they are written. */
+  public static final java.util.List<String> BOOKKEEPING =
+      java.util.List.of(ROBOT_ID, APPLIED, PENDING, CREATE_TOKEN, ROTATED_AT, ROTATE_HANDLED);
 
   public static final String TYPE_DOCKER_CONFIG_JSON = "kubernetes.io/dockerconfigjson";
   public static final String KEY_DOCKER_CONFIG_JSON = ".dockerconfigjson";

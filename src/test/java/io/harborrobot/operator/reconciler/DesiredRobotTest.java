@@ -9,10 +9,13 @@ import io.harborrobot.operator.harbor.Access;
 import io.harborrobot.operator.harbor.Robot;
 import io.harborrobot.operator.harbor.RobotCreate;
 import io.harborrobot.operator.harbor.RobotPermission;
+import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class DesiredRobotTest {
+
+  private static final Instant NOW = Instant.parse("2026-12-02T10:00:00Z");
 
   private static Robot robot(
       String description, boolean disabled, long duration, RobotPermission... scopes) {
@@ -52,14 +55,14 @@ class DesiredRobotTest {
   @Test
   void permissionsCompareAsSetsWhateverTheOrderAndAnAbsentEffect() {
     DesiredRobot desired = DesiredRobot.of(ci());
-    assertThat(desired.drift(robot(null, false, -1, ciScope(null)))).isEmpty();
-    assertThat(desired.drift(robot("", false, -1, ciScope("allow")))).isEmpty();
+    assertThat(desired.drift(robot(null, false, -1, ciScope(null)), NOW)).isEmpty();
+    assertThat(desired.drift(robot("", false, -1, ciScope("allow")), NOW)).isEmpty();
   }
 
   @Test
   void eachDifferenceIsNamed() {
     DesiredRobot desired = DesiredRobot.of(ci());
-    assertThat(desired.drift(robot("typed in the UI", true, 30, ciScope("deny"))))
+    assertThat(desired.drift(robot("typed in the UI", true, 30, ciScope("deny")), NOW))
         .containsExactly("description", "disabled", "duration", "permissions");
     assertThat(
             desired.drift(
@@ -68,7 +71,8 @@ class DesiredRobotTest {
                     false,
                     -1,
                     new RobotPermission(
-                        "project", "team-a", List.of(new Access("repository", "pull", null))))))
+                        "project", "team-a", List.of(new Access("repository", "pull", null)))),
+                NOW))
         .containsExactly("permissions");
   }
 
@@ -94,7 +98,7 @@ class DesiredRobotTest {
     HarborRobot spec = ci();
     spec.getSpec().setDisabled(true);
     spec.getSpec().setDurationDays(90);
-    Robot update = DesiredRobot.of(spec).toUpdate(robot("x", false, -1, ciScope(null)));
+    Robot update = DesiredRobot.of(spec).toUpdate(robot("x", false, -1, ciScope(null)), NOW);
     assertThat(update.id()).isEqualTo(7L);
     assertThat(update.name()).isEqualTo("robot$team-a+ci");
     assertThat(update.description()).isEmpty();

@@ -602,9 +602,11 @@ class HarborRobotIT {
                 Secret secret = harness.secret(team, "renamed");
                 assertThat(decode(secret, "username")).isEqualTo("bot+x$" + team + "+renamed");
                 assertThat(harness.dockerConfigLogsIn(secret)).isTrue();
+                // The status is written after the Secret, once the new name has logged in.
+                assertThat(harness.get(team, "renamed").getStatus().getRobotName())
+                    .isEqualTo("bot+x$" + team + "+renamed");
               });
-      assertThat(harness.get(team, "renamed").getStatus().getRobotName())
-          .isEqualTo("bot+x$" + team + "+renamed");
+      assertThat(harness.count(RobotMetrics.REPAIRS, "kind", "name_prefix_changed")).isPositive();
     } finally {
       harbor.setRobotNamePrefix("robot$");
     }

@@ -27,6 +27,11 @@ import java.util.List;
         "!has(self.permissions) || self.permissions.all(p, self.permissions.exists_one(q,"
             + " q.resource == p.resource))",
     message = "each resource may appear only once in permissions")
+@ValidationRule(
+    value =
+        "!has(self.rotation) || !has(self.rotation.renewBeforeDays) || !has(self.durationDays)"
+            + " || self.durationDays == -1 || self.rotation.renewBeforeDays < self.durationDays",
+    message = "rotation.renewBeforeDays must be less than durationDays")
 public class HarborRobotSpec {
 
   /** Harbor's rule for robot and project names (robot.go validateName). */
@@ -86,6 +91,17 @@ public class HarborRobotSpec {
 
   @JsonPropertyDescription("The Kubernetes Secret that receives the robot's credentials.")
   private SecretSpec secret = new SecretSpec();
+
+  @JsonPropertyDescription(
+      "When the secret is replaced: renewBeforeDays (expiring robots) and everyDays.")
+  private RotationSpec rotation;
+
+  @Default("false")
+  @JsonPropertyDescription(
+      "Take over a robot of the same name that exists in Harbor but was not created by this"
+          + " resource (for example after restoring into a new cluster). Its secret is replaced."
+          + " A robot another HarborRobot manages is never taken.")
+  private Boolean adoptExisting = false;
 
   @Default("Delete")
   @JsonPropertyDescription(
@@ -163,6 +179,22 @@ public class HarborRobotSpec {
 
   public void setSecret(SecretSpec secret) {
     this.secret = secret;
+  }
+
+  public RotationSpec getRotation() {
+    return rotation;
+  }
+
+  public void setRotation(RotationSpec rotation) {
+    this.rotation = rotation;
+  }
+
+  public Boolean getAdoptExisting() {
+    return adoptExisting;
+  }
+
+  public void setAdoptExisting(Boolean adoptExisting) {
+    this.adoptExisting = adoptExisting;
   }
 
   public DeletionPolicy getDeletionPolicy() {

@@ -312,6 +312,25 @@ class CrdCelRulesTest {
           rule(
               ROBOTS,
               ".spec",
+              "!has(self.rotation) || !has(self.rotation.renewBeforeDays) ||"
+                  + " !has(self.durationDays) || self.durationDays == -1 ||"
+                  + " self.rotation.renewBeforeDays < self.durationDays",
+              accept("no rotation", robot("gitlab-ci", CI_SPEC)),
+              accept(
+                  "renew 7 days before a 90-day expiry",
+                  robot("gitlab-ci", CI_SPEC + "rotation:\n  renewBeforeDays: 7\n")),
+              accept(
+                  "everyDays only", robot("gitlab-ci", CI_SPEC + "rotation:\n  everyDays: 30\n")),
+              accept(
+                  "renewBeforeDays on a robot that never expires",
+                  robot("app-pull", PULL_SPEC + "rotation:\n  renewBeforeDays: 7\n")),
+              reject(
+                  "renewing as early as the whole lifetime",
+                  robot("gitlab-ci", CI_SPEC + "rotation:\n  renewBeforeDays: 90\n"),
+                  "rotation.renewBeforeDays must be less than durationDays")),
+          rule(
+              ROBOTS,
+              ".spec",
               "!has(self.permissions) || self.permissions.all(p, self.permissions.exists_one(q,"
                   + " q.resource == p.resource))",
               accept("distinct resources", robot("gitlab-ci", CI_SPEC)),

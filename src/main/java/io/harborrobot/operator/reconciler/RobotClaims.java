@@ -1,0 +1,88 @@
+package io.harborrobot.operator.reconciler;
+
+import io.harborrobot.operator.api.v1alpha1.HarborRobot;
+import java.net.URI;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Settles which HarborRobot manages a Harbor robot that several of them name (same Harbor, project
+ * and robot name, in any namespaces): the oldest, by creation time and then namespace/name, so the
+ * answer is the same whichever of them asks and survives restarts. The others get RobotConflict and
+ * never touch the robot.
+ */
+final class RobotClaims {
+
+  /** Primary-cache index: HarborRobots by project and robot name. */
+  static final String INDEX = "harbor-robot";
+
+  private static final Comparator<HarborRobot> OLDEST_FIRST =
+      Comparator.comparing(RobotClaims::createdAt)
+          .thenComparing(r -> r.getMetadata().getNamespace())
+          .thenComparing(r -> r.getMetadata().getName());
+
+  private RobotClaims() {}
+
+  /** The index keys of a HarborRobot: its project and robot name, when the spec names them. */
+  static List<String> indexKeys(HarborRobot robot) {
+    if (robot.getSpec() == null || robot.getSpec().getProject() == null) {
+      return List.of();
+    }
+    return List.of(robot.getSpec().getProject() + "/" + robot.effectiveRobotName());
+  }
+
+  /**
+   * The oldest other HarborRobot among {@code sameName} that maps to the same Harbor as {@code
+   * robot}, if it is older than {@code robot}. {@code harborOf} gives the URL of a HarborRobot's
+   * connection (empty when it cannot be resolved; such a robot claims nothing).
+   */
+  static Optional<HarborRobot> olderClaimant(
+      HarborRobot robot,
+      Collection<HarborRobot> sameName,
+      Function<HarborRobot, Optional<String>> harborOf) {
+    Optional<String> harbor = harborOf.apply(robot).map(RobotClaims::normalize);
+    if (harbor.isEmpty()) {
+      return Optional.empty();
+    }
+    return sameName.stream()
+        .filter(other -> !isSame(other, robot))
+        .filter(other -> harborOf.apply(other).map(RobotClaims::normalize).equals(harbor))
+        .filter(other -> OLDEST_FIRST.compare(other, robot) < 0)
+        .min(OLDEST_FIRST);
+  }
+
+  private static boolean isSame(HarborRobot a, HarborRobot b) {
+    return a.getMetadata().getNamespace().equals(b.getMetadata().getNamespace())
+        && a.getMetadata().getName().equals(b.getMetadata().getName());
+  }
+
+  private static Instant createdAt(HarborRobot robot) {
+    String timestamp = robot.getMetadata().getCreationTimestamp();
+    try {
+      return timestamp == null ? Instant.MAX : Instant.parse(timestamp);
+    } catch (DateTimeParseException e) {
+      return Instant.MAX;
+    }
+  }
+
+  /** Scheme, host and port in lower case, no trailing slash: one Harbor, however it is spelt. */
+  static String normalize(String url) {
+    try {
+      URI uri = URI.create(url.trim());
+      String path = uri.getPath() == null ? "" : uri.getPath().replaceAll("/+$", "");
+      int port = uri.getPort();
+      if (port == -1) {
+        port = "http".equalsIgnoreCase(uri.getScheme()) ? 80 : 443;
+      }
+      return (uri.getScheme() + "://" + uri.getHost() + ":" + port).toLowerCase(Locale.ROOT) + path;
+    } catch (IllegalArgumentException e) {
+      return url.trim().toLowerCase(Locale.ROOT);
+    }
+  }
+}

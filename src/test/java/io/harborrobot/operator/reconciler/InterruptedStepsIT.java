@@ -1,0 +1,155 @@
+package io.harborrobot.operator.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.harborrobot.operator.api.v1alpha1.HarborRobot;
+import io.harborrobot.operator.reconciler.SyncBench.When;
+import io.harborrobot.operator.secret.CredentialSecrets;
+import io.harborrobot.operator.secret.CredentialSecrets.Credential;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BiFunction;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * Crash safety of every step (DESIGN.md §4.2): each Harbor call and each Secret write of a create,
+ * a rotation, a renewal and a repair is interrupted in turn, before it takes effect and right after
+ * (a lost response, a crash), and an operator started afresh must end with exactly one robot whose
+ * working secret is in the Secret, and nothing left half done.
+ */
+class InterruptedStepsIT {
+
+  private static SyncBench bench;
+  private static int robots;
+
+  @BeforeAll
+  static void start() {
+    bench = new SyncBench();
+  }
+
+  @AfterAll
+  static void stop() {
+    bench.close();
+  }
+
+  /**
+   * A scenario: given a fresh robot name, prepares a resource whose next pass does the work to be
+   * interrupted, and returns it with the credential that must stop working once it is done (null
+   * when there is none).
+   */
+  private record Scenario(String name, BiFunction<SyncBench, String, Prepared> prepare) {}
+
+  private record Prepared(HarborRobot robot, Credential replaced) {}
+
+  private static final List<Scenario> SCENARIOS =
+      List.of(
+          new Scenario("create", (b, name) -> new Prepared(b.robot(name, r -> {}), null)),
+          new Scenario(
+              "rotation asked for with the annotation",
+              (b, name) -> {
+                HarborRobot robot = b.robot(name, r -> {});
+                b.converge(robot, 1);
+                Credential before = b.credential(name);
+                return new Prepared(b.requestRotation(robot, "now"), before);
+              }),
+          new Scenario(
+              "renewal before expiry",
+              (b, name) -> {
+                HarborRobot robot = b.robot(name, r -> r.getSpec().setDurationDays(10));
+                b.converge(robot, 1);
+                Credential before = b.credential(name);
+                b.clock.advance(Duration.ofDays(8));
+                return new Prepared(robot, before);
+              }),
+          new Scenario(
+              "repair of a secret refreshed in Harbor",
+              (b, name) -> {
+                HarborRobot robot = b.robot(name, r -> {});
+                b.converge(robot, 1);
+                Credential before = b.credential(name);
+                b.harbor.refreshSecretByHand(b.robotsNamed(name).get(0).id());
+                b.clock.advance(SyncBench.CHECK_PERIOD);
+                return new Prepared(robot, before);
+              }),
+          new Scenario(
+              "repair of a deleted Secret",
+              (b, name) -> {
+                HarborRobot robot = b.robot(name, r -> {});
+                b.converge(robot, 1);
+                Credential before = b.credential(name);
+                b.kube().secrets().inNamespace(SyncBench.TEAM).withName(name).delete();
+                return new Prepared(robot, before);
+              }));
+
+  @TestFactory
+  Stream<DynamicTest> everyStepInterruptedBeforeOrAfterItTakesEffectEndsWithOneWorkingRobot() {
+    List<DynamicTest> tests = new ArrayList<>();
+    for (Scenario scenario : SCENARIOS) {
+      int steps = stepsOf(scenario);
+      assertThat(steps).as("%s takes steps", scenario.name()).isGreaterThan(1);
+      for (int step = 1; step <= steps; step++) {
+        for (When when : When.values()) {
+          int n = step;
+          tests.add(
+              DynamicTest.dynamicTest(
+                  scenario.name() + ": step " + n + " interrupted " + when,
+                  () -> interruptAndRecover(scenario, n, when)));
+        }
+      }
+    }
+    return tests.stream();
+  }
+
+  /** The steps one uninterrupted pass of the scenario takes. */
+  private static int stepsOf(Scenario scenario) {
+    Prepared prepared = scenario.prepare().apply(bench, nextName());
+    bench.sync(prepared.robot());
+    return bench.steps.size();
+  }
+
+  private static void interruptAndRecover(Scenario scenario, int step, When when) {
+    String name = nextName();
+    Prepared prepared = scenario.prepare().apply(bench, name);
+
+    bench.interrupt(step, when);
+    assertThatThrownBy(() -> bench.sync(prepared.robot()))
+        .as("step %d (%s) is interrupted", step, when)
+        .isNotNull();
+    String interrupted = bench.steps.get(bench.steps.size() - 1);
+
+    bench.restart();
+    RobotSync.Outcome outcome = bench.converge(prepared.robot(), 3);
+
+    String at = " after interrupting " + interrupted + " " + when;
+    assertThat(bench.robotsNamed(name)).as("exactly one robot" + at).hasSize(1);
+    assertThat(bench.logsIn(name)).as("the Secret's credential logs in" + at).isTrue();
+    if (prepared.replaced() != null) {
+      assertThat(
+              bench.harbor.credentialsWork(
+                  prepared.replaced().username(), prepared.replaced().password()))
+          .as("the replaced credential no longer works" + at)
+          .isFalse();
+    }
+    assertThat(bench.annotations(name))
+        .as("nothing left pending" + at)
+        .doesNotContainKeys(CredentialSecrets.PENDING, CredentialSecrets.CREATE_TOKEN)
+        .containsKey(CredentialSecrets.APPLIED);
+    assertThat(outcome.robot().id()).isEqualTo(bench.robotsNamed(name).get(0).id());
+
+    bench.sync(prepared.robot());
+    assertThat(bench.steps)
+        .as("a further pass changes nothing" + at)
+        .noneMatch(s -> s.startsWith("harbor create") || s.startsWith("harbor set"))
+        .noneMatch(s -> s.startsWith("harbor update") || s.startsWith("harbor delete"));
+  }
+
+  private static String nextName() {
+    return "robot-" + (++robots);
+  }
+}
