@@ -2,6 +2,7 @@ package io.harborrobot.operator;
 
 import static org.awaitility.Awaitility.await;
 
+import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -30,6 +31,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -297,6 +299,30 @@ public final class OperatorHarness implements AutoCloseable {
     } catch (Exception e) {
       throw new AssertionError("registry login check failed to run", e);
     }
+  }
+
+  /** Waits until {@code name} has an Event with {@code reason}. */
+  public void awaitEvent(String namespace, String name, String reason) {
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () ->
+                org.assertj.core.api.Assertions.assertThat(events(namespace, name))
+                    .extracting(Event::getReason)
+                    .contains(reason));
+  }
+
+  /** The Events recorded about {@code name} in {@code namespace}. */
+  public List<Event> events(String namespace, String name) {
+    return client().v1().events().inNamespace(namespace).list().getItems().stream()
+        .filter(e -> name.equals(e.getInvolvedObject().getName()))
+        .toList();
+  }
+
+  /** A key of a Secret's data, decoded. */
+  public static String decode(Secret secret, String key) {
+    return new String(
+        Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
   }
 
   @Override

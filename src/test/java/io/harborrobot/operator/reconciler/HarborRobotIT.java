@@ -782,22 +782,15 @@ class HarborRobotIT {
   }
 
   private static void awaitEvent(String namespace, String name, String reason) {
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .untilAsserted(
-            () ->
-                assertThat(events(namespace, name)).extracting(Event::getReason).contains(reason));
+    harness.awaitEvent(namespace, name, reason);
   }
 
   private static List<Event> events(String namespace, String name) {
-    return harness.client().v1().events().inNamespace(namespace).list().getItems().stream()
-        .filter(e -> name.equals(e.getInvolvedObject().getName()))
-        .toList();
+    return harness.events(namespace, name);
   }
 
   private static String decode(Secret secret, String key) {
-    return new String(
-        Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
+    return OperatorHarness.decode(secret, key);
   }
 
   private static String encode(String value) {

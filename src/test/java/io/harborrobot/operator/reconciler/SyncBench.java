@@ -8,6 +8,7 @@ import io.harborrobot.operator.OperatorHarness;
 import io.harborrobot.operator.TestClock;
 import io.harborrobot.operator.TestRobots;
 import io.harborrobot.operator.api.v1alpha1.HarborRobot;
+import io.harborrobot.operator.api.v1alpha1.HarborRobotStatus;
 import io.harborrobot.operator.harbor.ClientSettings;
 import io.harborrobot.operator.harbor.HarborClient;
 import io.harborrobot.operator.harbor.HarborEndpoint;
@@ -60,7 +61,9 @@ final class SyncBench implements AutoCloseable {
 
   SyncBench() {
     harbor.setAdminCredentials(Sandbox.ADMIN_USER, Sandbox.ADMIN_PASSWORD);
+    // Refused logins are part of several scenarios; Harbor's 1.5 s penalty would only slow them.
     harbor.setLoginLockout(Duration.ZERO);
+    harbor.setLoginFailureDelay(Duration.ZERO);
     harbor.setClock(clock);
     harbor.createProject(TEAM);
     kube()
@@ -69,15 +72,21 @@ final class SyncBench implements AutoCloseable {
         .create();
     client =
         new OkHttpHarborClientFactory(
-                ClientSettings.defaults().withRetry(OperatorHarness.FAST_RETRY),
+                ClientSettings.defaults()
+                    .withRetry(OperatorHarness.FAST_RETRY)
+                    .withLoginLockout(Duration.ZERO, Duration.ZERO),
                 new SimpleMeterRegistry())
             .create(
+                // No rate limit worth the name: these tests count steps, not requests per second.
                 new HarborEndpoint(
+                    "HarborConnection/team/harbor",
                     harbor.baseUrl(),
                     Sandbox.ADMIN_USER,
                     RobotSecret.of(Sandbox.ADMIN_PASSWORD),
                     null,
-                    false));
+                    false,
+                    10_000,
+                    4));
   }
 
   KubernetesClient kube() {
@@ -91,17 +100,20 @@ final class SyncBench implements AutoCloseable {
     return kube().resource(robot).create();
   }
 
-  /** Sets the rotate annotation on the stored resource and returns it. */
+  /** Sets the rotate annotation on the stored resource and returns it (with its status). */
   HarborRobot requestRotation(HarborRobot robot, String value) {
-    return kube()
-        .resources(HarborRobot.class)
-        .inNamespace(TEAM)
-        .withName(robot.getMetadata().getName())
-        .edit(
-            r -> {
-              r.getMetadata().getAnnotations().put(RotationPlan.ROTATE_ANNOTATION, value);
-              return r;
-            });
+    HarborRobot annotated =
+        kube()
+            .resources(HarborRobot.class)
+            .inNamespace(TEAM)
+            .withName(robot.getMetadata().getName())
+            .edit(
+                r -> {
+                  r.getMetadata().getAnnotations().put(RotationPlan.ROTATE_ANNOTATION, value);
+                  return r;
+                });
+    annotated.setStatus(robot.getStatus());
+    return annotated;
   }
 
   /** The step number {@code n} (counted from 1 over Harbor calls and Secret writes) fails. */
@@ -123,7 +135,16 @@ final class SyncBench implements AutoCloseable {
             new RobotMetrics(meters),
             checks,
             clock);
-    return sync.sync(robot, new HarborSession("HarborConnection/team/harbor", harbor(), host()));
+    RobotSync.Outcome outcome =
+        sync.sync(robot, new HarborSession("HarborConnection/team/harbor", harbor(), host()));
+    // What the reconciler then writes to the status, which later passes read.
+    HarborRobotStatus status =
+        robot.getStatus() == null ? new HarborRobotStatus() : robot.getStatus();
+    status.setRobotId(outcome.robot().id());
+    status.setRobotName(outcome.robot().name());
+    status.setSecretName(robot.effectiveSecretName());
+    robot.setStatus(status);
+    return outcome;
   }
 
   /** Forgets what a running operator keeps in memory (the credential checks), as a restart does. */

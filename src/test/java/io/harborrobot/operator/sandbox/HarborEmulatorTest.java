@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.harborrobot.operator.TestClock;
 import io.harborrobot.operator.harbor.contract.HarborContract;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,11 +18,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
@@ -51,13 +49,13 @@ class HarborEmulatorTest {
           .connectTimeout(Duration.ofSeconds(5))
           .build();
   private HarborEmulator harbor;
-  private MutableClock clock;
+  private TestClock clock;
   private long projectId;
 
   @BeforeEach
   void startHarbor() {
     harbor = HarborEmulator.start();
-    clock = new MutableClock(T0);
+    clock = TestClock.fixed(T0);
     harbor.setClock(clock);
     projectId = harbor.createProject("proj");
   }
@@ -1445,30 +1443,4 @@ class HarborEmulatorTest {
   }
 
   /** A clock the test moves by hand. */
-  private static final class MutableClock extends Clock {
-    private volatile Instant now;
-
-    MutableClock(Instant start) {
-      this.now = start;
-    }
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
 }
