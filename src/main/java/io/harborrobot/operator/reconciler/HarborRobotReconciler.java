@@ -135,9 +135,7 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
     status.setConnection("HarborConnection/" + cr.getSpec().getConnectionRef().getName());
     Optional<HarborRobot> older =
         RobotClaims.olderClaimant(
-            cr,
-            context.getPrimaryCache().byIndex(RobotClaims.INDEX, RobotClaims.indexKeys(cr).get(0)),
-            this::harborUrl);
+            cr, key -> context.getPrimaryCache().byIndex(RobotClaims.INDEX, key), this::harborUrl);
     if (older.isPresent()) {
       return report(
           cr,

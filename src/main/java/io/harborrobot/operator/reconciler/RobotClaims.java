@@ -44,8 +44,13 @@ final class RobotClaims {
    */
   static Optional<HarborRobot> olderClaimant(
       HarborRobot robot,
-      Collection<HarborRobot> sameName,
+      Function<String, Collection<HarborRobot>> byIndexKey,
       Function<HarborRobot, Optional<String>> harborOf) {
+    List<String> keys = indexKeys(robot);
+    if (keys.isEmpty()) {
+      return Optional.empty();
+    }
+    Collection<HarborRobot> sameName = byIndexKey.apply(keys.get(0));
     Optional<String> harbor = harborOf.apply(robot).map(RobotClaims::normalize);
     if (harbor.isEmpty()) {
       return Optional.empty();

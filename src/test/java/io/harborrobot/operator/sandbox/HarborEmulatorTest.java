@@ -690,6 +690,21 @@ class HarborEmulatorTest {
     assertThat(registryLogin("robot$proj+ci", secret).status()).isEqualTo(200);
   }
 
+  @Test
+  void aDurationEditedByHandCountsFromCreationAndCanExpireTheRobotAtOnce() throws Exception {
+    Resp created = admin("POST", "/api/v2.0/robots", robot("ci", "proj", 30, "repository:pull"));
+    long id = created.json().get("id").asLong();
+    String secret = created.json().get("secret").asText();
+    clock.advance(Duration.ofDays(3));
+
+    harbor.setDurationByHand(id, 2);
+
+    assertThat(harbor.robot(id).orElseThrow().expiresAt()).isEqualTo(T0.getEpochSecond() + 2 * DAY);
+    assertThat(registryLogin("robot$proj+ci", secret).status()).isEqualTo(401);
+    harbor.setDurationByHand(id, 5);
+    assertThat(registryLogin("robot$proj+ci", secret).status()).isEqualTo(200);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // faults
 

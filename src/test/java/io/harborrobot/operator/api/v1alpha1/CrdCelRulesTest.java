@@ -157,6 +157,8 @@ class CrdCelRulesTest {
           actions: [list]
       description: GitLab pipeline robot
       durationDays: 90
+      rotation:
+        renewBeforeDays: 7
       deletionPolicy: Delete
       """;
 
@@ -315,18 +317,17 @@ class CrdCelRulesTest {
               "!has(self.rotation) || !has(self.rotation.renewBeforeDays) ||"
                   + " !has(self.durationDays) || self.durationDays == -1 ||"
                   + " self.rotation.renewBeforeDays < self.durationDays",
-              accept("no rotation", robot("gitlab-ci", CI_SPEC)),
+              accept("no rotation", robot("app-pull", PULL_SPEC)),
+              accept("renew 7 days before a 90-day expiry", robot("gitlab-ci", CI_SPEC)),
               accept(
-                  "renew 7 days before a 90-day expiry",
-                  robot("gitlab-ci", CI_SPEC + "rotation:\n  renewBeforeDays: 7\n")),
-              accept(
-                  "everyDays only", robot("gitlab-ci", CI_SPEC + "rotation:\n  everyDays: 30\n")),
+                  "everyDays only",
+                  robot("gitlab-ci", CI_SPEC.replace("renewBeforeDays: 7", "everyDays: 30"))),
               accept(
                   "renewBeforeDays on a robot that never expires",
                   robot("app-pull", PULL_SPEC + "rotation:\n  renewBeforeDays: 7\n")),
               reject(
                   "renewing as early as the whole lifetime",
-                  robot("gitlab-ci", CI_SPEC + "rotation:\n  renewBeforeDays: 90\n"),
+                  robot("gitlab-ci", CI_SPEC.replace("renewBeforeDays: 7", "renewBeforeDays: 90")),
                   "rotation.renewBeforeDays must be less than durationDays")),
           rule(
               ROBOTS,

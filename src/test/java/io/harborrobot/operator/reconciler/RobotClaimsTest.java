@@ -1,0 +1,73 @@
+package io.harborrobot.operator.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.harborrobot.operator.TestRobots;
+import io.harborrobot.operator.api.v1alpha1.HarborRobot;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class RobotClaimsTest {
+
+  private static HarborRobot robot(String namespace, String created) {
+    HarborRobot robot = TestRobots.pullRobot(namespace, "ci");
+    robot.getSpec().setProject("shared");
+    robot.getMetadata().setCreationTimestamp(created);
+    return robot;
+  }
+
+  private static Optional<HarborRobot> olderThan(
+      HarborRobot robot, List<HarborRobot> all, Map<String, String> urls) {
+    return RobotClaims.olderClaimant(
+        robot,
+        key -> all.stream().filter(r -> RobotClaims.indexKeys(r).contains(key)).toList(),
+        r -> Optional.ofNullable(urls.get(r.getMetadata().getNamespace())));
+  }
+
+  @Test
+  void theOldestClaimantOfTheSameHarborRobotKeepsIt() {
+    HarborRobot oldest = robot("a", "2026-01-01T00:00:00Z");
+    HarborRobot middle = robot("b", "2026-02-01T00:00:00Z");
+    HarborRobot newest = robot("c", "2026-03-01T00:00:00Z");
+    List<HarborRobot> all = List.of(newest, middle, oldest);
+    Map<String, String> urls =
+        Map.of(
+            "a", "https://harbor.example.com",
+            "b", "https://HARBOR.example.com:443/",
+            "c", "https://harbor.example.com/");
+
+    assertThat(olderThan(oldest, all, urls)).isEmpty();
+    assertThat(olderThan(middle, all, urls)).contains(oldest);
+    assertThat(olderThan(newest, all, urls)).contains(oldest);
+  }
+
+  @Test
+  void sameNameInAnotherHarborIsNoClaim() {
+    HarborRobot here = robot("a", "2026-02-01T00:00:00Z");
+    HarborRobot elsewhere = robot("b", "2026-01-01T00:00:00Z");
+    List<HarborRobot> all = List.of(here, elsewhere);
+
+    assertThat(
+            olderThan(
+                here,
+                all,
+                Map.of("a", "https://harbor.example.com", "b", "https://harbor.other.com")))
+        .isEmpty();
+    assertThat(olderThan(here, all, Map.of("a", "https://harbor.example.com")))
+        .as("a claimant whose connection cannot be resolved claims nothing")
+        .isEmpty();
+  }
+
+  @Test
+  void aTieInCreationTimeGoesByNamespaceAndName() {
+    HarborRobot first = robot("a", "2026-01-01T00:00:00Z");
+    HarborRobot second = robot("b", "2026-01-01T00:00:00Z");
+    List<HarborRobot> all = List.of(first, second);
+    Map<String, String> urls = Map.of("a", "http://h", "b", "http://h:80");
+
+    assertThat(olderThan(first, all, urls)).isEmpty();
+    assertThat(olderThan(second, all, urls)).contains(first);
+  }
+}
