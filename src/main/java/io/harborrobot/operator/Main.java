@@ -38,10 +38,15 @@ public final class Main implements Callable<Integer> {
         .setCaseInsensitiveEnumValuesAllowed(true);
   }
 
-  /** Without a subcommand the operator runs, as in a Deployment. */
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  /**
+   * Without a subcommand the operator runs, as in a Deployment: through picocli, so that the
+   * options get their defaults (environment variables included).
+   */
   @Override
-  public Integer call() throws Exception {
-    return new Run().call();
+  public Integer call() {
+    return spec.subcommands().get("run").execute();
   }
 
   /** Runs the operator against the current kubeconfig or the in-cluster service account. */
