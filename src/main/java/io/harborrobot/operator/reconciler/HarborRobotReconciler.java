@@ -1,7 +1,9 @@
 package io.harborrobot.operator.reconciler;
 
+import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.harborrobot.operator.api.v1alpha1.ClusterHarborConnection;
 import io.harborrobot.operator.api.v1alpha1.Condition;
 import io.harborrobot.operator.api.v1alpha1.DeletionPolicy;
 import io.harborrobot.operator.api.v1alpha1.HarborConnection;
@@ -27,9 +29,11 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +48,11 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
 
   public static final String NAME = "harborrobot";
   static final String CONNECTION_INDEX = "connection";
+
+  /** fabric8's informers index every resource by namespace under this name already. */
+  static final String NAMESPACE_INDEX =
+      io.fabric8.kubernetes.client.informers.cache.Cache.NAMESPACE_INDEX;
+
   private static final Logger LOG = LoggerFactory.getLogger(HarborRobotReconciler.class);
 
   private final HarborSessions sessions;
@@ -56,6 +65,9 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
 
   private InformerEventSource<Secret, HarborRobot> secretSource;
   private InformerEventSource<HarborConnection, HarborRobot> connectionSource;
+  private InformerEventSource<ClusterHarborConnection, HarborRobot> clusterConnectionSource;
+  private InformerEventSource<Namespace, HarborRobot> namespaceSource;
+  private ConnectionResolver resolver;
   private RobotSync sync;
   private CredentialSecretStore secrets;
 
@@ -88,15 +100,10 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
                 .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(HarborRobot.class))
                 .build(),
             context);
-    // A connection change (URL, CA, credentials reference) re-reconciles the robots using it.
-    context
-        .getPrimaryCache()
-        .addIndexer(
-            CONNECTION_INDEX,
-            r ->
-                r.getSpec() == null || r.getSpec().getConnectionRef() == null
-                    ? List.of()
-                    : List.of(connectionKey(r.getMetadata().getNamespace(), r)));
+    // A connection change (URL, CA, credentials reference, access rules, status) re-reconciles
+    // the robots using it; a ClusterHarborConnection also those that use the default one, and a
+    // namespace's labels (access rules select by them) those in that namespace.
+    context.getPrimaryCache().addIndexer(CONNECTION_INDEX, ConnectionResolver::indexKeys);
     context.getPrimaryCache().addIndexer(RobotClaims.INDEX, RobotClaims::indexKeys);
     connectionSource =
         new InformerEventSource<>(
@@ -104,21 +111,63 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
                 .withName("connections")
                 .withSecondaryToPrimaryMapper(
                     connection ->
-                        context
-                            .getPrimaryCache()
-                            .byIndex(
-                                CONNECTION_INDEX,
-                                connection.getMetadata().getNamespace()
-                                    + "/"
-                                    + connection.getMetadata().getName())
-                            .stream()
-                            .map(ResourceID::fromResource)
-                            .collect(Collectors.toSet()))
+                        robotsBy(
+                            context,
+                            CONNECTION_INDEX,
+                            ResolvedConnection.NAMESPACED
+                                + "/"
+                                + connection.getMetadata().getNamespace()
+                                + "/"
+                                + connection.getMetadata().getName()))
                 .build(),
             context);
+    clusterConnectionSource =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(ClusterHarborConnection.class, HarborRobot.class)
+                .withName("cluster-connections")
+                .withWatchAllNamespaces()
+                .withSecondaryToPrimaryMapper(
+                    connection -> {
+                      Set<ResourceID> robots =
+                          new HashSet<>(
+                              robotsBy(
+                                  context,
+                                  CONNECTION_INDEX,
+                                  ResolvedConnection.CLUSTER
+                                      + "/"
+                                      + connection.getMetadata().getName()));
+                      robots.addAll(
+                          robotsBy(context, CONNECTION_INDEX, ConnectionResolver.DEFAULT_KEY));
+                      return robots;
+                    })
+                .build(),
+            context);
+    namespaceSource =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Namespace.class, HarborRobot.class)
+                .withName("namespaces")
+                .withWatchAllNamespaces()
+                .withSecondaryToPrimaryMapper(
+                    namespace ->
+                        robotsBy(context, NAMESPACE_INDEX, namespace.getMetadata().getName()))
+                .build(),
+            context);
+    resolver =
+        new ConnectionResolver(
+            (namespace, name) -> connectionSource.get(new ResourceID(name, namespace)),
+            name -> clusterConnectionSource.get(new ResourceID(name)),
+            () -> clusterConnectionSource.list().toList(),
+            name -> namespaceSource.get(new ResourceID(name)));
     secrets = new CredentialSecretStore(context.getClient(), secretSource);
     sync = new RobotSync(secrets, events, metrics, checks, clock);
-    return List.of(secretSource, connectionSource);
+    return List.of(secretSource, connectionSource, clusterConnectionSource, namespaceSource);
+  }
+
+  private static Set<ResourceID> robotsBy(
+      EventSourceContext<HarborRobot> context, String index, String key) {
+    return context.getPrimaryCache().byIndex(index, key).stream()
+        .map(ResourceID::fromResource)
+        .collect(Collectors.toSet());
   }
 
   @Override
@@ -132,7 +181,16 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
           status,
           new ReconcileProblem(Reasons.INVALID_SPEC, String.join("; ", problems), false));
     }
-    status.setConnection("HarborConnection/" + cr.getSpec().getConnectionRef().getName());
+    status.setConnection(ConnectionResolver.describe(cr));
+    ResolvedConnection connection;
+    try {
+      connection = resolver.resolve(cr);
+      status.setConnection(connection.display());
+      // Before anything else, and before any request to Harbor: may this namespace use it?
+      resolver.checkAccess(cr, connection);
+    } catch (ReconcileProblem p) {
+      return report(cr, context, status, p);
+    }
     Optional<HarborRobot> older =
         RobotClaims.olderClaimant(
             cr, key -> context.getPrimaryCache().byIndex(RobotClaims.INDEX, key), this::harborUrl);
@@ -155,14 +213,13 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
               false));
     }
     try {
-      HarborSession session = sessions.sessionFor(cr, name -> connection(cr, name));
+      HarborSession session = sessions.sessionFor(cr, connection);
       RobotSync.Outcome outcome = sync.sync(cr, session);
       removeSecretLeftBehind(cr);
       Robot robot = outcome.robot();
       status.setSecretName(cr.effectiveSecretName());
       status.setRobotId(robot.id());
       status.setRobotName(robot.name());
-      status.setConnection(session.connection());
       status.setExpiresAt(
           RotationPlan.expiry(robot) == null ? null : RotationPlan.expiry(robot).toString());
       status.setLastRotationTime(
@@ -244,11 +301,11 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
 
   /** The URL of the Harbor a HarborRobot's connection points at, when it can be resolved. */
   private Optional<String> harborUrl(HarborRobot robot) {
-    if (robot.getSpec() == null || robot.getSpec().getConnectionRef() == null) {
+    try {
+      return Optional.ofNullable(resolver.resolve(robot).spec()).map(spec -> spec.getUrl());
+    } catch (ReconcileProblem p) {
       return Optional.empty();
     }
-    return connection(robot, robot.getSpec().getConnectionRef().getName())
-        .map(c -> c.getSpec() == null ? null : c.getSpec().getUrl());
   }
 
   /** Transient failures: Ready=False with the reason, then JOSDK's retry with backoff. */
@@ -287,7 +344,19 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
       return DeleteControl.defaultDelete();
     }
     try {
-      HarborSession session = sessionForCleanup(cr);
+      Optional<HarborSession> usable = sessionForCleanup(cr);
+      if (usable.isEmpty()) {
+        // Access was withdrawn: the operator makes no request for this namespace any more, not
+        // even a deletion. The robot stays in Harbor for an administrator to remove.
+        events.warning(
+            cr,
+            Reasons.ORPHANED,
+            "This namespace may no longer use its connection, so the robot was left in Harbor");
+        deleteOwnedSecret(cr);
+        sessions.forget(cr);
+        return DeleteControl.defaultDelete();
+      }
+      HarborSession session = usable.get();
       Optional<Robot> owned = sync.ownedRobot(cr, session);
       if (owned.isPresent()) {
         long robotId = owned.get().id();
@@ -300,6 +369,7 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
                 : "Robot " + robotId + " was already gone from Harbor");
       }
       deleteOwnedSecret(cr);
+      sessions.forget(cr);
       return DeleteControl.defaultDelete();
     } catch (ReconcileProblem | HarborException e) {
       ReconcileProblem problem = asProblem(e);
@@ -324,14 +394,20 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
   /**
    * The connection's session, or when the connection or its credentials are already gone (a
    * namespace being deleted takes them all at once) the last session this operator used for it.
+   * Empty when the namespace may no longer use the connection.
    */
-  private HarborSession sessionForCleanup(HarborRobot cr) {
+  private Optional<HarborSession> sessionForCleanup(HarborRobot cr) {
     try {
-      return sessions.sessionFor(cr, name -> connection(cr, name));
+      ResolvedConnection connection = resolver.resolve(cr);
+      resolver.checkAccess(cr, connection);
+      return Optional.of(sessions.sessionFor(cr, connection));
     } catch (ReconcileProblem p) {
+      if (Reasons.NOT_ALLOWED.equals(p.reason())) {
+        return Optional.empty();
+      }
       if (Reasons.CONNECTION_NOT_FOUND.equals(p.reason())
           || Reasons.INVALID_CONNECTION.equals(p.reason())) {
-        return sessions.lastSession(cr).orElseThrow(() -> p);
+        return Optional.of(sessions.lastSession(cr).orElseThrow(() -> p));
       }
       throw p;
     }
@@ -349,10 +425,6 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
     if (previous != null && !previous.equals(cr.effectiveSecretName())) {
       secrets.deleteOwned(cr, previous);
     }
-  }
-
-  private Optional<HarborConnection> connection(HarborRobot cr, String name) {
-    return connectionSource.get(new ResourceID(name, cr.getMetadata().getNamespace()));
   }
 
   private UpdateControl<HarborRobot> report(
@@ -420,10 +492,6 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
     }
     return new ReconcileProblem(
         Reasons.HARBOR_ERROR, e.getClass().getSimpleName() + ": " + e.getMessage(), true, e);
-  }
-
-  private static String connectionKey(String namespace, HarborRobot robot) {
-    return namespace + "/" + robot.getSpec().getConnectionRef().getName();
   }
 
   private static HarborRobotStatus copyOf(HarborRobotStatus status) {

@@ -1,8 +1,6 @@
 package io.harborrobot.operator.reconciler;
 
-import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.harborrobot.operator.api.v1alpha1.HarborConnection;
 import io.harborrobot.operator.api.v1alpha1.HarborConnectionSpec;
 import io.harborrobot.operator.api.v1alpha1.HarborRobot;
 import io.harborrobot.operator.harbor.HarborClient;
@@ -10,18 +8,14 @@ import io.harborrobot.operator.harbor.HarborClientFactory;
 import io.harborrobot.operator.harbor.HarborEndpoint;
 import io.harborrobot.operator.harbor.HarborException;
 import io.harborrobot.operator.harbor.HarborVersion;
-import io.harborrobot.operator.harbor.RobotSecret;
 import io.harborrobot.operator.harbor.SystemInfo;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Function;
 
 /**
  * Resolves a HarborRobot's connection into a {@link HarborSession} and keeps one per connection, so
@@ -35,11 +29,12 @@ public class HarborSessions {
   private static final org.slf4j.Logger LOG =
       org.slf4j.LoggerFactory.getLogger(HarborSessions.class);
 
-  private final KubernetesClient kubernetes;
+  private final ConnectionSecrets secrets;
   private final HarborClientFactory clientFactory;
   private final Clock clock;
   private final Duration credentialsMaxAge;
   private final Map<String, Entry> sessions = new ConcurrentHashMap<>();
+  private final Map<String, String> lastByRobot = new ConcurrentHashMap<>();
 
   private record Entry(String connectionVersion, Instant createdAt, HarborSession session) {}
 
@@ -48,102 +43,107 @@ public class HarborSessions {
       HarborClientFactory clientFactory,
       Clock clock,
       Duration credentialsMaxAge) {
-    this.kubernetes = kubernetes;
+    this.secrets = new ConnectionSecrets(kubernetes);
     this.clientFactory = clientFactory;
     this.clock = clock;
     this.credentialsMaxAge = credentialsMaxAge;
   }
 
   /**
-   * The session for {@code robot}'s connection, looked up with {@code connections} (the operator's
-   * cache of HarborConnections, by namespace and name).
+   * The session for {@code connection}, which {@code robot} uses.
    *
-   * @throws ReconcileProblem when the connection or its credentials are missing or invalid, or
-   *     Harbor cannot be reached to learn its registry host
+   * @throws ReconcileProblem when the connection is known to be broken (its status says so), or its
+   *     credentials are missing or invalid, or Harbor cannot be reached to learn its registry host
    */
-  public HarborSession sessionFor(
-      HarborRobot robot, Function<String, Optional<HarborConnection>> connections) {
-    String namespace = robot.getMetadata().getNamespace();
-    if (robot.getSpec() == null
-        || robot.getSpec().getConnectionRef() == null
-        || robot.getSpec().getConnectionRef().getName() == null) {
-      throw new ReconcileProblem(
-          Reasons.INVALID_SPEC, "spec.connectionRef.name is required", false);
-    }
-    String name = robot.getSpec().getConnectionRef().getName();
-    String display = "HarborConnection/" + name;
-    HarborConnection connection =
-        connections
-            .apply(name)
-            .orElseThrow(
-                () ->
-                    new ReconcileProblem(
-                        Reasons.CONNECTION_NOT_FOUND,
-                        "HarborConnection " + name + " not found in namespace " + namespace,
-                        false));
-    String key = key(robot);
-    String version = connection.getMetadata().getResourceVersion();
+  public HarborSession sessionFor(HarborRobot robot, ResolvedConnection connection) {
+    requireUsable(connection);
+    String key = connection.key();
     Entry entry = sessions.get(key);
     Instant now = clock.instant();
-    if (entry != null
-        && entry.connectionVersion().equals(version)
-        && entry.createdAt().plus(credentialsMaxAge).isAfter(now)) {
-      return entry.session();
+    if (entry == null
+        || !entry.connectionVersion().equals(connection.version())
+        || !entry.createdAt().plus(credentialsMaxAge).isAfter(now)) {
+      entry = new Entry(connection.version(), now, open(connection));
+      sessions.put(key, entry);
     }
-    HarborSession session =
-        open("HarborConnection/" + key, display, namespace, connection.getSpec());
-    sessions.put(key, new Entry(version, now, session));
-    return session;
+    lastByRobot.put(robotKey(robot), key);
+    return entry.session();
   }
 
-  /** The last session built for {@code robot}'s connection, however old. */
+  /** The last session built for the connection {@code robot} last used, however old. */
   public Optional<HarborSession> lastSession(HarborRobot robot) {
-    return Optional.ofNullable(sessions.get(key(robot))).map(Entry::session);
+    return Optional.ofNullable(lastByRobot.get(robotKey(robot)))
+        .map(sessions::get)
+        .map(Entry::session);
   }
 
-  /** Forgets the session of {@code robot}'s connection, e.g. after Harbor refused its login. */
+  /** Forgets the session {@code robot} last used, e.g. after Harbor refused its login. */
   public void invalidate(HarborRobot robot) {
-    sessions.remove(key(robot));
+    String key = lastByRobot.get(robotKey(robot));
+    if (key != null) {
+      sessions.remove(key);
+    }
   }
 
-  private static String key(HarborRobot robot) {
-    return robot.getMetadata().getNamespace() + "/" + robot.getSpec().getConnectionRef().getName();
+  /** Forgets everything about {@code robot} (it is gone). */
+  public void forget(HarborRobot robot) {
+    lastByRobot.remove(robotKey(robot));
   }
 
-  private HarborSession open(
-      String connectionId, String display, String namespace, HarborConnectionSpec spec) {
+  private static String robotKey(HarborRobot robot) {
+    return robot.getMetadata().getNamespace() + "/" + robot.getMetadata().getName();
+  }
+
+  /**
+   * A connection whose status (written by the connection controller for its current generation)
+   * says Harbor cannot be reached or refuses its credentials is not tried once per robot: the
+   * robots wait for the connection to recover, which re-reconciles them.
+   */
+  private static void requireUsable(ResolvedConnection connection) {
+    if (connection.status() == null || connection.status().getConditions() == null) {
+      return;
+    }
+    Conditions.find(connection.status().getConditions(), Conditions.READY)
+        .filter(c -> "False".equals(c.getStatus()))
+        .filter(c -> java.util.Objects.equals(c.getObservedGeneration(), connection.generation()))
+        .filter(c -> BROKEN.contains(c.getReason()))
+        .ifPresent(
+            c -> {
+              throw new ReconcileProblem(
+                  Reasons.CONNECTION_NOT_READY,
+                  connection.display() + " is not ready (" + c.getReason() + "): " + c.getMessage(),
+                  false);
+            });
+  }
+
+  private static final java.util.Set<String> BROKEN =
+      java.util.Set.of(
+          Reasons.UNAUTHORIZED,
+          Reasons.FORBIDDEN,
+          Reasons.HARBOR_UNREACHABLE,
+          Reasons.INVALID_CONNECTION,
+          Reasons.HARBOR_VERSION_UNSUPPORTED);
+
+  private HarborSession open(ResolvedConnection connection) {
+    String display = connection.display();
+    HarborConnectionSpec spec = connection.spec();
     if (spec == null || spec.getUrl() == null || spec.getCredentialsSecretRef() == null) {
       throw new ReconcileProblem(
           Reasons.INVALID_CONNECTION,
           display + " needs spec.url and spec.credentialsSecretRef",
           false);
     }
-    String secretName = spec.getCredentialsSecretRef().getName();
-    Secret credentials = kubernetes.secrets().inNamespace(namespace).withName(secretName).get();
-    if (credentials == null) {
-      throw new ReconcileProblem(
-          Reasons.INVALID_CONNECTION,
-          display + ": credentials Secret " + secretName + " not found in namespace " + namespace,
-          false);
-    }
-    String username = value(credentials, "username");
-    String password = value(credentials, "password");
-    if (username == null || username.isBlank() || password == null || password.isEmpty()) {
-      throw new ReconcileProblem(
-          Reasons.INVALID_CONNECTION,
-          display + ": credentials Secret " + secretName + " needs keys username and password",
-          false);
-    }
+    ConnectionSecrets.Credentials credentials = secrets.credentials(connection);
     HarborClient client;
     try {
       client =
           clientFactory.create(
               new HarborEndpoint(
-                  connectionId,
+                  connection.key(),
                   spec.getUrl(),
-                  username,
-                  RobotSecret.of(password),
-                  spec.getCaBundle(),
+                  credentials.username(),
+                  credentials.password(),
+                  secrets.caBundle(connection),
                   Boolean.TRUE.equals(spec.getInsecureSkipTLSVerify()),
                   valueOr(spec.getRequestsPerSecond(), HarborEndpoint.DEFAULT_REQUESTS_PER_SECOND),
                   valueOr(
@@ -211,13 +211,5 @@ public class HarborSessions {
 
   private static double valueOr(Integer value, double fallback) {
     return value == null ? fallback : value;
-  }
-
-  private static String value(Secret secret, String key) {
-    if (secret.getData() != null && secret.getData().get(key) != null) {
-      return new String(
-          Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
-    }
-    return secret.getStringData() == null ? null : secret.getStringData().get(key);
   }
 }

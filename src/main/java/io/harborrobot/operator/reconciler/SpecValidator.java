@@ -28,8 +28,9 @@ public final class SpecValidator {
     if (spec == null) {
       return List.of("spec is required");
     }
-    if (spec.getConnectionRef() == null || blank(spec.getConnectionRef().getName())) {
-      problems.add("spec.connectionRef.name is required");
+    if (spec.getConnectionRef() != null && blank(spec.getConnectionRef().getName())) {
+      // Without a connectionRef the default ClusterHarborConnection is used; with one, a name.
+      problems.add("spec.connectionRef.name is required when spec.connectionRef is set");
     }
     if (blank(spec.getProject())) {
       problems.add("spec.project is required");

@@ -27,7 +27,8 @@ public final class InMemoryKubernetes implements AutoCloseable {
   public static final List<String> CRD_RESOURCES =
       List.of(
           "META-INF/crds/harborrobots.harborrobot.io-v1.yml",
-          "META-INF/crds/harborconnections.harborrobot.io-v1.yml");
+          "META-INF/crds/harborconnections.harborrobot.io-v1.yml",
+          "META-INF/crds/clusterharborconnections.harborrobot.io-v1.yml");
 
   // Kept in a field: JUL holds loggers weakly, and the mock server logs every request at INFO.
   private static final Logger MOCK_SERVER_LOG = Logger.getLogger("io.fabric8.mockwebserver");

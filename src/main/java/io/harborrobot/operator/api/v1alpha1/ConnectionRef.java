@@ -11,7 +11,9 @@ public class ConnectionRef {
 
   @Default("HarborConnection")
   @JsonPropertyDescription(
-      "Kind of the connection. HarborConnection: a connection in the same namespace.")
+      "Kind of the connection: HarborConnection (default), a connection in the same namespace;"
+          + " or ClusterHarborConnection, a cluster-wide connection whose access rules must allow"
+          + " this namespace and project.")
   private ConnectionKind kind = ConnectionKind.HarborConnection;
 
   @Required

@@ -2,6 +2,7 @@ package io.harborrobot.operator.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonClassDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Categories;
@@ -26,5 +27,14 @@ import io.fabric8.kubernetes.model.annotation.Version;
     name = "Age",
     jsonPath = ".metadata.creationTimestamp",
     type = AdditionalPrinterColumn.Type.DATE)
+@ValidationRule(
+    value = "!has(self.spec.credentialsSecretRef.__namespace__)",
+    message =
+        "a HarborConnection reads its credentials from its own namespace: remove"
+            + " credentialsSecretRef.namespace (or use a ClusterHarborConnection)")
+@ValidationRule(
+    value = "!has(self.spec.caSecretRef) || !has(self.spec.caSecretRef.__namespace__)",
+    message =
+        "a HarborConnection reads its CA from its own namespace: remove caSecretRef.namespace")
 public class HarborConnection extends CustomResource<HarborConnectionSpec, HarborConnectionStatus>
     implements Namespaced {}

@@ -22,9 +22,15 @@ public class HarborConnectionSpec {
 
   @Required
   @JsonPropertyDescription(
-      "Secret in this namespace with keys username and password: a Harbor administrator or an"
-          + " admin of the projects the robots belong to.")
+      "Secret with keys username and password: a Harbor administrator or an admin of the"
+          + " projects the robots belong to. In the connection's own namespace for a"
+          + " HarborConnection; namespace required for a ClusterHarborConnection.")
   private SecretReference credentialsSecretRef;
+
+  @JsonPropertyDescription(
+      "A Secret key holding the PEM CA bundle, instead of caBundle (key defaults to ca.crt). Same"
+          + " namespace rules as credentialsSecretRef.")
+  private SecretKeyReference caSecretRef;
 
   @Size(max = 65536)
   @JsonPropertyDescription(
@@ -53,6 +59,14 @@ public class HarborConnectionSpec {
       "The most requests in flight at once to this Harbor, shared by all robots that use this"
           + " connection.")
   private Integer maxConcurrentRequests = 4;
+
+  public SecretKeyReference getCaSecretRef() {
+    return caSecretRef;
+  }
+
+  public void setCaSecretRef(SecretKeyReference caSecretRef) {
+    this.caSecretRef = caSecretRef;
+  }
 
   public Integer getRequestsPerSecond() {
     return requestsPerSecond;

@@ -37,9 +37,10 @@ public class HarborRobotSpec {
   /** Harbor's rule for robot and project names (robot.go validateName). */
   public static final String HARBOR_NAME_PATTERN = "^[a-z0-9]+(?:[._-][a-z0-9]+)*$";
 
-  @Required
   @JsonPropertyDescription(
-      "The Harbor instance and admin credentials to use: a HarborConnection in this namespace.")
+      "The Harbor instance and admin credentials to use: a HarborConnection in this namespace or"
+          + " a ClusterHarborConnection that allows it. Default: the ClusterHarborConnection"
+          + " annotated harborrobot.io/default-connection: \"true\".")
   private ConnectionRef connectionRef;
 
   @Size(min = 1, max = 255)

@@ -5,7 +5,10 @@ import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 
-/** A Secret in the referring object's namespace. */
+/**
+ * A Secret: in the referring object's namespace for a HarborConnection (namespace must not be set),
+ * in the given namespace for a ClusterHarborConnection (namespace required).
+ */
 public class SecretReference {
 
   @Required
@@ -13,6 +16,13 @@ public class SecretReference {
   @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
   @JsonPropertyDescription("Name of the Secret.")
   private String name;
+
+  @Size(min = 1, max = 63)
+  @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+  @JsonPropertyDescription(
+      "Namespace of the Secret: required for a ClusterHarborConnection, not allowed for a"
+          + " HarborConnection (which only reads Secrets in its own namespace).")
+  private String namespace;
 
   public SecretReference() {}
 
@@ -26,5 +36,18 @@ public class SecretReference {
 
   public void setName(String name) {
     this.name = name;
+  }
+
+  public String getNamespace() {
+    return namespace;
+  }
+
+  public void setNamespace(String namespace) {
+    this.namespace = namespace;
+  }
+
+  @Override
+  public String toString() {
+    return namespace == null ? name : namespace + "/" + name;
   }
 }

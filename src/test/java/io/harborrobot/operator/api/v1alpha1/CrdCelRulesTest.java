@@ -87,7 +87,8 @@ import org.junit.jupiter.api.TestFactory;
  *
  * <p>Not reproduced: the cost estimate and runtime cost budget (see shared/LIBRARIES.md for what a
  * real 1.32 API server said about these rules), ratcheting, and escaping of property names that are
- * not CEL identifiers (such properties are left out of the declared types).
+ * not CEL identifiers (such properties are left out of the declared types). Reserved words are
+ * escaped as the API server does ({@code namespace} is {@code __namespace__}).
  *
  * <p>The table {@link #CASES} maps every rule, by CRD, location and exact rule text, to objects the
  * API server must accept and objects it must reject. A rule found in the CRDs without an entry, or
@@ -108,6 +109,32 @@ class CrdCelRulesTest {
           .build();
 
   private static final Pattern OLD_SELF = Pattern.compile("\\boldSelf\\b");
+
+  /** CEL keywords that Kubernetes escapes as __keyword__ when they name a property. */
+  private static final Set<String> CEL_RESERVED =
+      Set.of(
+          "true",
+          "false",
+          "null",
+          "in",
+          "as",
+          "break",
+          "const",
+          "continue",
+          "else",
+          "for",
+          "function",
+          "if",
+          "import",
+          "let",
+          "loop",
+          "package",
+          "namespace",
+          "return",
+          "var",
+          "void",
+          "while");
+
   private static final Pattern CEL_IDENTIFIER = Pattern.compile("[_a-zA-Z][_a-zA-Z0-9]*");
   private static final Pattern DNS_SUBDOMAIN =
       Pattern.compile("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$");
@@ -129,6 +156,28 @@ class CrdCelRulesTest {
   // ------------------------------------------------------------------------------------------
 
   private static final String ROBOTS = "harborrobots.harborrobot.io/v1alpha1";
+  private static final String CONNECTIONS = "harborconnections.harborrobot.io/v1alpha1";
+  private static final String CLUSTER_CONNECTIONS =
+      "clusterharborconnections.harborrobot.io/v1alpha1";
+
+  /** examples/00-harbor-connection.yaml */
+  private static final String CONNECTION_SPEC =
+      """
+      url: https://harbor.example.com
+      credentialsSecretRef:
+        name: harbor-admin
+      """;
+
+  private static final String CLUSTER_CONNECTION_SPEC =
+      """
+      url: https://harbor.example.com
+      credentialsSecretRef:
+        name: harbor-admin
+        namespace: harbor-robot-operator
+      access:
+        - namespaces: [team-a]
+          projects: [team-a, team-a-*]
+      """;
 
   /** examples/pull-robot.yaml */
   private static final String PULL_SPEC =
@@ -171,6 +220,88 @@ class CrdCelRulesTest {
 
   private static final Map<String, RuleCases> CASES =
       table(
+          // -------------------------------------------------------------- connections
+          rule(
+              CONNECTIONS,
+              ".",
+              "!has(self.spec.credentialsSecretRef.__namespace__)",
+              accept(
+                  "credentials in its own namespace",
+                  connection("HarborConnection", CONNECTION_SPEC)),
+              reject(
+                  "credentials in another namespace",
+                  connection(
+                      "HarborConnection",
+                      CONNECTION_SPEC.replace(
+                          "name: harbor-admin", "name: harbor-admin\n  namespace: team-b")),
+                  "reads its credentials from its own namespace")),
+          rule(
+              CONNECTIONS,
+              ".",
+              "!has(self.spec.caSecretRef) || !has(self.spec.caSecretRef.__namespace__)",
+              accept("no CA Secret", connection("HarborConnection", CONNECTION_SPEC)),
+              accept(
+                  "a CA Secret in its own namespace",
+                  connection(
+                      "HarborConnection", CONNECTION_SPEC + "caSecretRef:\n  name: harbor-ca\n")),
+              reject(
+                  "a CA Secret in another namespace",
+                  connection(
+                      "HarborConnection",
+                      CONNECTION_SPEC + "caSecretRef:\n  name: harbor-ca\n  namespace: team-b\n"),
+                  "reads its CA from its own namespace")),
+          rule(
+              CLUSTER_CONNECTIONS,
+              ".",
+              "has(self.spec.credentialsSecretRef.__namespace__)",
+              accept(
+                  "credentials with a namespace",
+                  connection("ClusterHarborConnection", CLUSTER_CONNECTION_SPEC)),
+              reject(
+                  "credentials without a namespace",
+                  connection(
+                      "ClusterHarborConnection",
+                      CLUSTER_CONNECTION_SPEC.replace("  namespace: harbor-robot-operator\n", "")),
+                  "credentialsSecretRef.namespace is required")),
+          rule(
+              CLUSTER_CONNECTIONS,
+              ".",
+              "!has(self.spec.caSecretRef) || has(self.spec.caSecretRef.__namespace__)",
+              accept(
+                  "no CA Secret", connection("ClusterHarborConnection", CLUSTER_CONNECTION_SPEC)),
+              accept(
+                  "a CA Secret with a namespace",
+                  connection(
+                      "ClusterHarborConnection",
+                      CLUSTER_CONNECTION_SPEC
+                          + "caSecretRef:\n  name: harbor-ca\n  namespace: harbor-robot-operator\n")),
+              reject(
+                  "a CA Secret without a namespace",
+                  connection(
+                      "ClusterHarborConnection",
+                      CLUSTER_CONNECTION_SPEC + "caSecretRef:\n  name: harbor-ca\n"),
+                  "caSecretRef.namespace is required")),
+          rule(
+              CLUSTER_CONNECTIONS,
+              ".spec.access[*]",
+              "has(self.namespaces) || has(self.namespaceSelector)",
+              accept(
+                  "namespaces by name",
+                  connection("ClusterHarborConnection", CLUSTER_CONNECTION_SPEC)),
+              accept(
+                  "namespaces by label",
+                  connection(
+                      "ClusterHarborConnection",
+                      CLUSTER_CONNECTION_SPEC.replace(
+                          "- namespaces: [team-a]",
+                          "- namespaceSelector:\n      matchLabels: {tenant: a}"))),
+              reject(
+                  "projects for no namespace",
+                  connection(
+                      "ClusterHarborConnection",
+                      CLUSTER_CONNECTION_SPEC.replace(
+                          "- namespaces: [team-a]\n    projects", "- projects")),
+                  "an access rule needs namespaces or a namespaceSelector")),
           // -------------------------------------------------------------- root rules
           rule(
               ROBOTS,
@@ -715,9 +846,10 @@ class CrdCelRulesTest {
               return;
             }
             Map<String, Object> vars = new HashMap<>();
-            vars.put("self", self);
+            Map<String, Object> selfSchema = schemaAt(crd.schema(), rule.steps());
+            vars.put("self", escaped(self, selfSchema));
             if (rule.transition()) {
-              vars.put("oldSelf", oldSelf);
+              vars.put("oldSelf", escaped(oldSelf, selfSchema));
             }
             Object result;
             try {
@@ -764,6 +896,48 @@ class CrdCelRulesTest {
   }
 
   /** Calls the visitor for every value at the rule's location, with its old value if correlated. */
+  /** A property's name as rules spell it: a reserved word becomes __word__. */
+  private static String celName(String property) {
+    return CEL_RESERVED.contains(property) ? "__" + property + "__" : property;
+  }
+
+  /** The schema at a rule's location. */
+  private static Map<String, Object> schemaAt(Map<String, Object> schema, List<Step> steps) {
+    Map<String, Object> at = schema;
+    for (Step step : steps) {
+      if (step.token().equals(Step.ITEMS)) {
+        at = asMap(at.get("items"));
+      } else if (step.token().equals(Step.VALUES)) {
+        at = asMap(at.get("additionalProperties"));
+      } else {
+        at = asMap(asMap(at.get("properties")).get(step.token()));
+      }
+    }
+    return at;
+  }
+
+  /** A value with its object properties renamed as {@link #celName} does; map keys stay. */
+  private static Object escaped(Object value, Map<String, Object> schema) {
+    if (value instanceof Map<?, ?> map && schema.get("properties") instanceof Map<?, ?> props) {
+      Map<String, Object> out = new LinkedHashMap<>();
+      map.forEach(
+          (k, v) ->
+              out.put(
+                  celName((String) k), props.containsKey(k) ? escaped(v, asMap(props.get(k))) : v));
+      return out;
+    }
+    if (value instanceof Map<?, ?> map && schema.get("additionalProperties") instanceof Map<?, ?>) {
+      Map<String, Object> out = new LinkedHashMap<>();
+      map.forEach(
+          (k, v) -> out.put((String) k, escaped(v, asMap(schema.get("additionalProperties")))));
+      return out;
+    }
+    if (value instanceof List<?> list && schema.get("items") instanceof Map<?, ?> items) {
+      return list.stream().map(v -> escaped(v, asMap(items))).toList();
+    }
+    return value;
+  }
+
   private static void visit(
       List<Step> steps, int i, Object node, Object old, String at, Visitor visitor) {
     if (i == steps.size()) {
@@ -1189,7 +1363,7 @@ class CrdCelRulesTest {
               if (CEL_IDENTIFIER.matcher(name).matches()) {
                 Map<String, Object> propertySchema = asMap(property);
                 fields.put(
-                    name,
+                    celName(name),
                     declare(
                         crd,
                         propertySchema,
@@ -1268,6 +1442,18 @@ class CrdCelRulesTest {
   }
 
   /** A HarborRobot in namespace team-a; spec is YAML without indentation, or null for none. */
+  private static String connection(String kind, String spec) {
+    return """
+        apiVersion: harborrobot.io/v1alpha1
+        kind: %s
+        metadata:
+          name: harbor
+        %sspec:
+        %s"""
+        .formatted(
+            kind, kind.equals("HarborConnection") ? "  namespace: team-a\n" : "", spec.indent(2));
+  }
+
   private static String robot(String name, String spec) {
     String object =
         """

@@ -32,6 +32,8 @@ class CrdsAreCurrentTest {
           "harborrobots.harborrobot.io-v1.yml",
           List.of("Project", "Robot", "Ready", "Reason", "Expires", "Age"),
           "harborconnections.harborrobot.io-v1.yml",
+          List.of("URL", "Version", "Ready", "Age"),
+          "clusterharborconnections.harborrobot.io-v1.yml",
           List.of("URL", "Version", "Ready", "Age"));
 
   static List<String> crdFiles() {

@@ -1,0 +1,43 @@
+package io.harborrobot.operator.reconciler;
+
+import io.harborrobot.operator.api.v1alpha1.HarborConnectionSpec;
+import io.harborrobot.operator.api.v1alpha1.HarborConnectionStatus;
+
+/**
+ * A HarborRobot's connection, found: which one, its spec and status, and the namespace its Secrets
+ * (credentials, CA) are read from.
+ *
+ * @param kind HarborConnection or ClusterHarborConnection
+ * @param name the connection's name
+ * @param secretNamespace where the connection's Secrets live: the HarborConnection's own namespace,
+ *     or the namespace a ClusterHarborConnection names
+ * @param spec the connection's spec
+ * @param version the connection's resourceVersion (a session is rebuilt when it changes)
+ * @param generation the connection's metadata.generation
+ * @param status the connection's status, null before the connection controller wrote one
+ */
+public record ResolvedConnection(
+    String kind,
+    String name,
+    String connectionNamespace,
+    String secretNamespace,
+    HarborConnectionSpec spec,
+    String version,
+    Long generation,
+    HarborConnectionStatus status) {
+
+  public static final String NAMESPACED = "HarborConnection";
+  public static final String CLUSTER = "ClusterHarborConnection";
+
+  /** Kind/name, as status and messages show it. */
+  public String display() {
+    return kind + "/" + name;
+  }
+
+  /** Identifies the connection across the cluster (and names its metrics). */
+  public String key() {
+    return NAMESPACED.equals(kind)
+        ? NAMESPACED + "/" + connectionNamespace + "/" + name
+        : CLUSTER + "/" + name;
+  }
+}
