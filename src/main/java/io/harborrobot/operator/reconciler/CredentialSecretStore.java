@@ -45,12 +45,17 @@ public class CredentialSecretStore {
   }
 
   /**
-   * Makes the Secret carry {@code credential} and {@code bookkeeping}; creates it when {@code
-   * current} is null, writes nothing when it already matches. Fails on a concurrent change.
+   * Makes the Secret carry {@code credential} (and a rotation's {@code pendingPassword}, or null)
+   * and {@code bookkeeping}; creates it when {@code current} is null, writes nothing when it
+   * already matches. Fails on a concurrent change.
    */
   public Secret write(
-      HarborRobot robot, Secret current, Credential credential, Map<String, String> bookkeeping) {
-    Secret desired = CredentialSecrets.build(robot, credential, bookkeeping);
+      HarborRobot robot,
+      Secret current,
+      Credential credential,
+      String pendingPassword,
+      Map<String, String> bookkeeping) {
+    Secret desired = CredentialSecrets.build(robot, credential, pendingPassword, bookkeeping);
     if (current == null) {
       Secret created = client.secrets().resource(desired).create();
       if (informer != null) {

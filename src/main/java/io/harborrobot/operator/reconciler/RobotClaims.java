@@ -22,8 +22,9 @@ final class RobotClaims {
   /** Primary-cache index: HarborRobots by project and robot name. */
   static final String INDEX = "harbor-robot";
 
-  private static final Comparator<HarborRobot> OLDEST_FIRST =
-      Comparator.comparing(RobotClaims::createdAt)
+  private static final Comparator<HarborRobot> FIRST_CLAIM_FIRST =
+      Comparator.comparing((HarborRobot r) -> !manages(r))
+          .thenComparing(RobotClaims::createdAt)
           .thenComparing(r -> r.getMetadata().getNamespace())
           .thenComparing(r -> r.getMetadata().getName());
 
@@ -38,11 +39,12 @@ final class RobotClaims {
   }
 
   /**
-   * The oldest other HarborRobot among {@code sameName} that maps to the same Harbor as {@code
-   * robot}, if it is older than {@code robot}. {@code harborOf} gives the URL of a HarborRobot's
-   * connection (empty when it cannot be resolved; such a robot claims nothing).
+   * The other HarborRobot with the same project and robot name on the same Harbor that ranks before
+   * {@code robot}, if any. {@code harborOf} gives the URL of a HarborRobot's connection; one whose
+   * connection cannot be resolved (deleted, say) still holds a robot it manages, but claims none it
+   * does not.
    */
-  static Optional<HarborRobot> olderClaimant(
+  static Optional<HarborRobot> rankedBefore(
       HarborRobot robot,
       Function<String, Collection<HarborRobot>> byIndexKey,
       Function<HarborRobot, Optional<String>> harborOf) {
@@ -57,9 +59,18 @@ final class RobotClaims {
     }
     return sameName.stream()
         .filter(other -> !isSame(other, robot))
-        .filter(other -> harborOf.apply(other).map(RobotClaims::normalize).equals(harbor))
-        .filter(other -> OLDEST_FIRST.compare(other, robot) < 0)
-        .min(OLDEST_FIRST);
+        .filter(other -> sameHarbor(harborOf.apply(other), harbor.get(), manages(other)))
+        .filter(other -> FIRST_CLAIM_FIRST.compare(other, robot) < 0)
+        .min(FIRST_CLAIM_FIRST);
+  }
+
+  private static boolean sameHarbor(Optional<String> other, String harbor, boolean manages) {
+    return other.map(url -> normalize(url).equals(harbor)).orElse(manages);
+  }
+
+  /** Whether a HarborRobot's status says it manages a robot. */
+  private static boolean manages(HarborRobot robot) {
+    return robot.getStatus() != null && robot.getStatus().getRobotId() != null;
   }
 
   private static boolean isSame(HarborRobot a, HarborRobot b) {

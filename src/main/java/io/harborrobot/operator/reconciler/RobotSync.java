@@ -6,6 +6,8 @@ import static io.harborrobot.operator.secret.CredentialSecrets.PENDING;
 import static io.harborrobot.operator.secret.CredentialSecrets.ROBOT_ID;
 import static io.harborrobot.operator.secret.CredentialSecrets.ROTATED_AT;
 import static io.harborrobot.operator.secret.CredentialSecrets.ROTATE_HANDLED;
+import static io.harborrobot.operator.secret.CredentialSecrets.ROTATION_TRIGGER;
+import static io.harborrobot.operator.secret.CredentialSecrets.VERIFIED;
 
 import io.fabric8.kubernetes.api.model.Secret;
 import io.harborrobot.operator.api.v1alpha1.HarborRobot;
@@ -89,9 +91,12 @@ public class RobotSync {
 
     // 3. Decide the password and persist it (and, before a create, a token that will mark the
     //    robot as ours) before Harbor depends on it. A password whose fingerprint matches neither
-    //    what Harbor holds nor what we were about to set was not written by us: replace it. A
-    //    password persisted but not yet applied is finished, never replaced by another.
+    //    what Harbor holds nor what we were about to set was not written by us: replace it (the
+    //    credential is broken anyway). A rotation replaces a working password, so its new one
+    //    waits aside ("pending") until Harbor has it. Anything persisted but not yet applied is
+    //    finished, never replaced by another.
     String password = source == null ? null : CredentialSecrets.password(source).orElse(null);
+    String pending = source == null ? null : pendingOf(source, marks);
     RobotMetrics.Repair secretRepair = null;
     RotationPlan.Trigger rotation = null;
     boolean freshPassword = false;
@@ -103,13 +108,25 @@ public class RobotSync {
         secretRepair = RobotMetrics.Repair.SECRET_MISSING;
       }
       password = newPassword(marks);
-    } else if (robot != null && !pending(password, marks)) {
+      pending = null;
+    } else if (robot != null && pending == null && !pending(password, marks)) {
       rotation =
           plan.due(robot, rotatedAt(source, marks), marks.get(ROTATE_HANDLED), now).orElse(null);
       if (rotation != null) {
         freshPassword = true;
-        password = newPassword(marks);
+        pending = RobotSecret.generate().reveal();
+        marks.put(PENDING, CredentialSecrets.fingerprint(pending));
+        marks.put(ROTATION_TRIGGER, rotation.name());
       }
+    } else if (pending != null) {
+      // A rotation an earlier pass started: finish it, and report it as what it was.
+      rotation = RotationPlan.Trigger.parse(marks.get(ROTATION_TRIGGER));
+    }
+    if (robot == null && pending != null) {
+      // The robot to rotate is gone: its replacement starts with the new password.
+      password = pending;
+      pending = null;
+      marks.remove(APPLIED);
     }
     if (plan.requested() != null && (robot == null || freshPassword)) {
       // A new password answers the current rotate request, whatever else asked for it.
@@ -124,7 +141,7 @@ public class RobotSync {
         source == null
             ? null
             : CredentialSecrets.credential(source).map(Credential::username).orElse(null);
-    secret = pass.write(secret, usernameGuess(cr, source, desired), password, marks);
+    secret = pass.write(secret, usernameGuess(cr, source, desired), password, pending, marks);
 
     boolean created = false;
     if (robot == null) {
@@ -134,7 +151,7 @@ public class RobotSync {
       harbor.setRobotSecret(response.id(), RobotSecret.of(password));
       marks.put(ROBOT_ID, Long.toString(response.id()));
       applied(marks, response.id(), password);
-      secret = pass.write(secret, response.name(), password, marks);
+      secret = pass.write(secret, response.name(), password, null, marks);
       if (robotWasRecorded) {
         pass.repaired(
             RobotMetrics.Repair.ROBOT_DELETED,
@@ -169,7 +186,7 @@ public class RobotSync {
     // description, the create token's only trace in Harbor.
     if (!Long.toString(robot.id()).equals(marks.get(ROBOT_ID))) {
       marks.put(ROBOT_ID, Long.toString(robot.id()));
-      secret = pass.write(secret, robot.name(), password, marks);
+      secret = pass.write(secret, robot.name(), password, pending, marks);
     }
 
     // 4. Harbor's copy follows the spec; a PUT replaces every field, so one call fixes all drift
@@ -209,10 +226,14 @@ public class RobotSync {
       }
     }
 
-    // 5. Harbor must hold the persisted password.
-    if (!CredentialSecrets.appliedMarker(robot.id(), password).equals(marks.get(APPLIED))) {
-      harbor.setRobotSecret(robot.id(), RobotSecret.of(password));
-      applied(marks, robot.id(), password);
+    // 5. Harbor must hold the persisted password (a rotation's pending one, then it becomes the
+    //    password workloads read).
+    String toApply = pending != null ? pending : password;
+    if (!CredentialSecrets.appliedMarker(robot.id(), toApply).equals(marks.get(APPLIED))) {
+      harbor.setRobotSecret(robot.id(), RobotSecret.of(toApply));
+      applied(marks, robot.id(), toApply);
+      password = toApply;
+      pending = null;
       if (secretRepair != null) {
         pass.repaired(
             secretRepair,
@@ -260,12 +281,15 @@ public class RobotSync {
               + " (its name prefix changed); rewrote the username in Secret "
               + cr.effectiveSecretName());
     }
-    secret = pass.write(secret, robot.name(), password, marks);
+    secret = pass.write(secret, robot.name(), password, null, marks);
 
     // 7. The stored credential must log in to the registry, checked after every change and on
     //    schedule. Refused although Harbor holds the robot as we set it: its secret was changed
     //    in Harbor (a "Refresh secret" by hand), so it counts as revoked and gets a new one.
-    if (!robot.isDisabled()) {
+    if (robot.isDisabled()) {
+      // Nothing to check (a disabled robot cannot log in), and nothing due later either.
+      checks.forget(cr.getMetadata().getUid());
+    } else {
       verify(cr, pass, harbor, robot, secret, password, marks);
     }
 
@@ -300,27 +324,29 @@ public class RobotSync {
       return;
     }
     if (login(harbor, robot, password)) {
-      checks.record(uid, credential, now, true);
+      accepted(pass, secret, robot, password, marks, uid, credential);
       return;
     }
-    boolean refusedBefore = checks.last(uid, credential).filter(c -> !c.accepted()).isPresent();
-    if (!refusedBefore) {
+    // Only a credential the registry accepted before can have had its secret changed in Harbor.
+    // One it never accepted (a proxy in front of /v2/, a registry that is not this Harbor's) is
+    // reported, not "repaired" with a new secret at every restart.
+    if (credential.equals(marks.get(VERIFIED))) {
       password = newPassword(marks);
-      secret = pass.write(secret, robot.name(), password, marks);
+      secret = pass.write(secret, robot.name(), password, null, marks);
       harbor.setRobotSecret(robot.id(), RobotSecret.of(password));
       applied(marks, robot.id(), password);
-      pass.write(secret, robot.name(), password, marks);
+      secret = pass.write(secret, robot.name(), password, null, marks);
       pass.repaired(
           RobotMetrics.Repair.SECRET_REFRESHED_IN_HARBOR,
           "The registry refused the credential in Secret "
               + cr.effectiveSecretName()
-              + " although Harbor holds the robot as set (was its secret refreshed in Harbor?);"
-              + " set a new secret for "
+              + " that it accepted before (was its secret refreshed in Harbor?); set a new secret"
+              + " for "
               + robot.name()
               + " and stored it");
       credential = credentialKey(robot, password);
       if (login(harbor, robot, password)) {
-        checks.record(uid, credential, clock.instant(), true);
+        accepted(pass, secret, robot, password, marks, uid, credential);
         return;
       }
     }
@@ -332,6 +358,22 @@ public class RobotSync {
             + " with the secret Harbor accepted for it; check that the connection's URL and"
             + " registry are the same Harbor",
         true);
+  }
+
+  /** The registry accepted the credential: remember when, and in the Secret that it did. */
+  private void accepted(
+      Pass pass,
+      Secret secret,
+      Robot robot,
+      String password,
+      Map<String, String> marks,
+      String uid,
+      String credential) {
+    checks.record(uid, credential, clock.instant(), true);
+    if (!credential.equals(marks.get(VERIFIED))) {
+      marks.put(VERIFIED, credential);
+      pass.write(secret, robot.name(), password, null, marks);
+    }
   }
 
   private boolean login(HarborClient harbor, Robot robot, String password) {
@@ -357,6 +399,7 @@ public class RobotSync {
   private void applied(Map<String, String> marks, long id, String password) {
     marks.put(APPLIED, CredentialSecrets.appliedMarker(id, password));
     marks.remove(PENDING);
+    marks.remove(ROTATION_TRIGGER);
     marks.put(ROTATED_AT, clock.instant().truncatedTo(ChronoUnit.SECONDS).toString());
   }
 
@@ -365,20 +408,28 @@ public class RobotSync {
     return CredentialSecrets.fingerprint(password).equals(marks.get(PENDING));
   }
 
+  /** A rotation's new password waiting in the Secret, when its fingerprint is the pending one. */
+  private static String pendingOf(Secret secret, Map<String, String> marks) {
+    return CredentialSecrets.pendingPassword(secret)
+        .filter(p -> CredentialSecrets.fingerprint(p).equals(marks.get(PENDING)))
+        .orElse(null);
+  }
+
   /** When the current password was set: recorded by the operator, else the Secret's birth. */
   private static Instant rotatedAt(Secret secret, Map<String, String> marks) {
-    String recorded = marks.get(ROTATED_AT);
+    Instant recorded = parse(marks.get(ROTATED_AT));
+    if (recorded != null) {
+      return recorded;
+    }
+    return secret == null ? null : parse(secret.getMetadata().getCreationTimestamp());
+  }
+
+  private static Instant parse(String timestamp) {
     try {
-      if (recorded != null) {
-        return Instant.parse(recorded);
-      }
-      if (secret != null && secret.getMetadata().getCreationTimestamp() != null) {
-        return Instant.parse(secret.getMetadata().getCreationTimestamp());
-      }
+      return timestamp == null ? null : Instant.parse(timestamp);
     } catch (DateTimeParseException e) {
       return null;
     }
-    return null;
   }
 
   private static String until(Robot robot) {
@@ -402,10 +453,19 @@ public class RobotSync {
       this.session = session;
     }
 
-    Secret write(Secret current, String username, String password, Map<String, String> marks) {
+    Secret write(
+        Secret current,
+        String username,
+        String password,
+        String pendingPassword,
+        Map<String, String> marks) {
       secret =
           secrets.write(
-              cr, current, new Credential(session.registryHost(), username, password), marks);
+              cr,
+              current,
+              new Credential(session.registryHost(), username, password),
+              pendingPassword,
+              marks);
       return secret;
     }
 

@@ -48,6 +48,16 @@ public final class RotationPlan {
     public String why() {
       return why;
     }
+
+    /** The trigger of that name, or {@link #SCHEDULE} for an unknown one. */
+    public static Trigger parse(String name) {
+      for (Trigger t : values()) {
+        if (t.name().equals(name)) {
+          return t;
+        }
+      }
+      return SCHEDULE;
+    }
   }
 
   private final long durationDays;

@@ -34,12 +34,20 @@ import java.util.Optional;
  *       only that robot: one made by anyone else cannot carry the token);
  *   <li>{@value #ROTATED_AT}: when Harbor accepted the current password (RFC 3339), the start of
  *       the {@code rotation.everyDays} period;
+ *   <li>{@value #VERIFIED}: the robot id, fingerprint and login name of the credential the registry
+ *       last accepted: a refusal of exactly that credential means its secret was changed in Harbor,
+ *       while a refusal of a credential never accepted is not repaired by guessing;
  *   <li>{@value #ROTATE_HANDLED}: the last value of the HarborRobot's {@code harborrobot.io/rotate}
  *       annotation that was acted on, recorded with the new password so that one request rotates
  *       once, even when the rotation is interrupted.
  * </ul>
  *
- * A fingerprint is a truncated SHA-256 of the password: it identifies which password is stored
+ * During a rotation the new password waits in the data key {@value #KEY_PENDING_PASSWORD} (its
+ * fingerprint in {@value #PENDING}, what triggered it in {@value #ROTATION_TRIGGER}) while the keys
+ * workloads read keep the current, working one; they change over only once Harbor has accepted the
+ * new password.
+ *
+ * <p>A fingerprint is a truncated SHA-256 of the password: it identifies which password is stored
  * without revealing it, and it lives only on the Secret that holds the password anyway.
  */
 public final class CredentialSecrets {
@@ -57,16 +65,27 @@ public final class CredentialSecrets {
   public static final String CREATE_TOKEN = "harborrobot.io/create-token";
   public static final String ROTATED_AT = "harborrobot.io/rotated-at";
   public static final String ROTATE_HANDLED = "harborrobot.io/rotate-handled";
+  public static final String VERIFIED = "harborrobot.io/credential-verified";
+  public static final String ROTATION_TRIGGER = "harborrobot.io/rotation-trigger";
 
   /** Every bookkeeping annotation, in the order they are written. */
   public static final java.util.List<String> BOOKKEEPING =
-      java.util.List.of(ROBOT_ID, APPLIED, PENDING, CREATE_TOKEN, ROTATED_AT, ROTATE_HANDLED);
+      java.util.List.of(
+          ROBOT_ID,
+          APPLIED,
+          PENDING,
+          ROTATION_TRIGGER,
+          CREATE_TOKEN,
+          ROTATED_AT,
+          ROTATE_HANDLED,
+          VERIFIED);
 
   public static final String TYPE_DOCKER_CONFIG_JSON = "kubernetes.io/dockerconfigjson";
   public static final String KEY_DOCKER_CONFIG_JSON = ".dockerconfigjson";
   public static final String KEY_USERNAME = "username";
   public static final String KEY_PASSWORD = "password";
   public static final String KEY_REGISTRY = "registry";
+  public static final String KEY_PENDING_PASSWORD = "pending-password";
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -96,6 +115,15 @@ public final class CredentialSecrets {
    */
   public static Secret build(
       HarborRobot robot, Credential credential, Map<String, String> bookkeeping) {
+    return build(robot, credential, null, bookkeeping);
+  }
+
+  /** {@link #build(HarborRobot, Credential, Map)} with a rotation's password waiting aside. */
+  public static Secret build(
+      HarborRobot robot,
+      Credential credential,
+      String pendingPassword,
+      Map<String, String> bookkeeping) {
     Map<String, String> labels = new LinkedHashMap<>();
     Map<String, String> annotations = new LinkedHashMap<>();
     if (robot.getSpec().getSecret() != null) {
@@ -112,6 +140,9 @@ public final class CredentialSecrets {
     data.put(KEY_USERNAME, encode(credential.username()));
     data.put(KEY_PASSWORD, encode(credential.password()));
     data.put(KEY_REGISTRY, encode(credential.registry()));
+    if (pendingPassword != null) {
+      data.put(KEY_PENDING_PASSWORD, encode(pendingPassword));
+    }
 
     return new SecretBuilder()
         .withMetadata(
@@ -168,6 +199,11 @@ public final class CredentialSecrets {
   /** The password stored in the Secret, if any. */
   public static Optional<String> password(Secret secret) {
     return data(secret, KEY_PASSWORD).filter(p -> !p.isEmpty());
+  }
+
+  /** A rotation's new password, waiting until Harbor has accepted it, if any. */
+  public static Optional<String> pendingPassword(Secret secret) {
+    return data(secret, KEY_PENDING_PASSWORD).filter(p -> !p.isEmpty());
   }
 
   /** The credential stored in the Secret, if its keys are all there. */

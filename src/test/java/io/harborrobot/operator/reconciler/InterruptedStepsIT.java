@@ -5,12 +5,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.harborrobot.operator.api.v1alpha1.HarborRobot;
 import io.harborrobot.operator.reconciler.SyncBench.When;
+import io.harborrobot.operator.sandbox.EmulatedRobot;
 import io.harborrobot.operator.secret.CredentialSecrets;
 import io.harborrobot.operator.secret.CredentialSecrets.Credential;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiFunction;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -44,7 +47,15 @@ class InterruptedStepsIT {
    * when there is none).
    */
   private record Scenario(
-      String name, BiFunction<SyncBench, String, Prepared> prepare, int repairsItDoes) {}
+      String name,
+      BiFunction<SyncBench, String, Prepared> prepare,
+      int repairsItDoes,
+      Predicate<EmulatedRobot> finished) {
+
+    Scenario(String name, BiFunction<SyncBench, String, Prepared> prepare, int repairsItDoes) {
+      this(name, prepare, repairsItDoes, robot -> true);
+    }
+  }
 
   private record Prepared(HarborRobot robot, Credential replaced) {}
 
@@ -69,7 +80,10 @@ class InterruptedStepsIT {
                 b.clock.advance(Duration.ofDays(8));
                 return new Prepared(robot, before);
               },
-              0),
+              0,
+              robot ->
+                  Instant.ofEpochSecond(robot.expiresAt())
+                      .isAfter(bench.clock.instant().plus(Duration.ofDays(9)))),
           new Scenario(
               "repair of a secret refreshed in Harbor",
               (b, name) -> {
@@ -147,6 +161,9 @@ class InterruptedStepsIT {
         .doesNotContainKeys(CredentialSecrets.PENDING, CredentialSecrets.CREATE_TOKEN)
         .containsKey(CredentialSecrets.APPLIED);
     assertThat(outcome.robot().id()).isEqualTo(bench.robotsNamed(name).get(0).id());
+    assertThat(bench.robotsNamed(name).get(0))
+        .as("the scenario's work is done" + at)
+        .matches(scenario.finished());
     // Recovery works from what was persisted: it never needs the registry to refuse the stored
     // credential first (which would mean a secret had been set in Harbor but not stored).
     assertThat(refusedSecretRepairs() - refusedBefore)

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.harborrobot.operator.TestRobots;
 import io.harborrobot.operator.api.v1alpha1.HarborRobot;
+import io.harborrobot.operator.api.v1alpha1.HarborRobotStatus;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -20,7 +21,7 @@ class RobotClaimsTest {
 
   private static Optional<HarborRobot> olderThan(
       HarborRobot robot, List<HarborRobot> all, Map<String, String> urls) {
-    return RobotClaims.olderClaimant(
+    return RobotClaims.rankedBefore(
         robot,
         key -> all.stream().filter(r -> RobotClaims.indexKeys(r).contains(key)).toList(),
         r -> Optional.ofNullable(urls.get(r.getMetadata().getNamespace())));
@@ -69,5 +70,22 @@ class RobotClaimsTest {
 
     assertThat(olderThan(first, all, urls)).isEmpty();
     assertThat(olderThan(second, all, urls)).contains(first);
+  }
+
+  @Test
+  void aResourceThatManagesTheRobotKeepsItAgainstAnOlderNewcomer() {
+    HarborRobot owner = robot("b", "2026-02-01T00:00:00Z");
+    HarborRobotStatus status = new HarborRobotStatus();
+    status.setRobotId(7L);
+    owner.setStatus(status);
+    HarborRobot older = robot("a", "2026-01-01T00:00:00Z");
+    List<HarborRobot> all = List.of(owner, older);
+    Map<String, String> urls = Map.of("a", "https://h", "b", "https://h");
+
+    assertThat(olderThan(owner, all, urls)).isEmpty();
+    assertThat(olderThan(older, all, urls)).contains(owner);
+    assertThat(olderThan(older, all, Map.of("a", "https://h")))
+        .as("an owner whose connection cannot be resolved still holds its robot")
+        .contains(owner);
   }
 }

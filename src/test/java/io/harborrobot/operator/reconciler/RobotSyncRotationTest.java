@@ -2,6 +2,7 @@ package io.harborrobot.operator.reconciler;
 
 import static io.harborrobot.operator.reconciler.SyncBench.T0;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.harborrobot.operator.api.v1alpha1.HarborRobot;
 import io.harborrobot.operator.api.v1alpha1.RotationSpec;
@@ -229,5 +230,73 @@ class RobotSyncRotationTest {
 
   private static Consumer<HarborRobot> annotate(String value) {
     return r -> r.getMetadata().getAnnotations().put(RotationPlan.ROTATE_ANNOTATION, value);
+  }
+
+  @Test
+  void aRotationHarborRefusesLeavesTheWorkingCredentialInPlace() {
+    HarborRobot cr = expiring("refused", 10, 3, 0);
+    bench.sync(cr);
+    Credential working = bench.credential("refused");
+    bench.clock.advance(Duration.ofDays(8));
+    bench.harbor.setReadOnly(true);
+    try {
+      assertThatThrownBy(() -> bench.sync(cr)).isInstanceOf(RuntimeException.class);
+      assertThat(bench.credential("refused"))
+          .as("workloads still read the working one")
+          .isEqualTo(working);
+      assertThat(bench.logsIn("refused")).isTrue();
+      assertThat(bench.annotations("refused")).containsKey(CredentialSecrets.PENDING);
+    } finally {
+      bench.harbor.setReadOnly(false);
+    }
+
+    RobotSync.Outcome renewed = bench.sync(cr);
+
+    assertThat(renewed.reason()).isEqualTo(Reasons.ROTATED);
+    assertThat(bench.credential("refused").password()).isNotEqualTo(working.password());
+    assertThat(bench.logsIn("refused")).isTrue();
+    assertThat(bench.harbor.credentialsWork(working.username(), working.password())).isFalse();
+    assertThat(bench.secret("refused").getData())
+        .doesNotContainKey(CredentialSecrets.KEY_PENDING_PASSWORD);
+    assertThat(RotationPlan.expiry(renewed.robot()))
+        .isAfter(bench.clock.instant().plus(Duration.ofDays(9)));
+  }
+
+  @Test
+  void aCredentialTheRegistryNeverAcceptedIsReportedNotReplacedAtEveryRestart() {
+    HarborRobot cr = bench.robot("never-accepted", r -> {});
+    // Something in front of /v2/ refuses every login, whatever the secret.
+    bench.harbor.failNext("GET", "/v2/", 401, 3);
+
+    for (int restart = 0; restart < 3; restart++) {
+      bench.restart();
+      assertThatThrownBy(() -> bench.sync(cr))
+          .isInstanceOf(ReconcileProblem.class)
+          .hasMessageContaining("refuses the login");
+    }
+
+    assertThat(bench.count(RobotMetrics.REPAIRS, "kind", "secret_refreshed_in_harbor")).isZero();
+    assertThat(bench.harbor.requestCountsByRoute())
+        .as("the secret set once, at creation")
+        .containsEntry("PATCH /api/v2.0/robots/{id}", 1);
+    bench.restart();
+    assertThat(bench.sync(cr).reason()).isEqualTo(Reasons.SYNCED);
+    assertThat(bench.logsIn("never-accepted")).isTrue();
+  }
+
+  @Test
+  void aDisabledRobotIsNeitherCheckedNorScheduledForChecks() {
+    HarborRobot cr = bench.robot("sleeper", r -> {});
+    bench.sync(cr);
+    assertThat(bench.nextCheck(cr)).isPresent();
+    cr.getSpec().setDisabled(true);
+
+    RobotSync.Outcome disabled = bench.sync(cr);
+    bench.clock.advance(SyncBench.CHECK_PERIOD.plusMinutes(1));
+    bench.sync(cr);
+
+    assertThat(disabled.reason()).isEqualTo(Reasons.DISABLED);
+    assertThat(bench.steps).doesNotContain("harbor registryLoginSucceeds");
+    assertThat(bench.nextCheck(cr)).isEmpty();
   }
 }
