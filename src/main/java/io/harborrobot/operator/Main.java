@@ -78,12 +78,22 @@ public final class Main implements Callable<Integer> {
                 + " unnoticed (env CREDENTIAL_CHECK_PERIOD, default 30m).")
     Duration credentialCheckPeriod;
 
+    @Option(
+        names = "--connection-check-period",
+        defaultValue = "${env:CONNECTION_CHECK_PERIOD:-5m}",
+        description =
+            "How often each connection is probed (reachable, credentials accepted, version),"
+                + " besides when its spec or Secrets change (env CONNECTION_CHECK_PERIOD,"
+                + " default 5m).")
+    Duration connectionCheckPeriod;
+
     @Override
     public Integer call() throws InterruptedException {
       OperatorConfig config =
           OperatorConfig.defaults()
               .withResyncPeriod(resyncPeriod)
               .withCredentialCheckPeriod(credentialCheckPeriod)
+              .withConnectionCheckPeriod(connectionCheckPeriod)
               .withNamespaces(
                   new LinkedHashSet<>(
                       namespaces.stream().map(String::trim).filter(s -> !s.isEmpty()).toList()));

@@ -9,6 +9,9 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.harborrobot.operator.api.v1alpha1.AccessRule;
+import io.harborrobot.operator.api.v1alpha1.ClusterHarborConnection;
+import io.harborrobot.operator.api.v1alpha1.ClusterHarborConnectionSpec;
 import io.harborrobot.operator.api.v1alpha1.Condition;
 import io.harborrobot.operator.api.v1alpha1.HarborConnection;
 import io.harborrobot.operator.api.v1alpha1.HarborConnectionSpec;
@@ -19,6 +22,7 @@ import io.harborrobot.operator.harbor.ClientSettings;
 import io.harborrobot.operator.harbor.HarborClientFactory;
 import io.harborrobot.operator.harbor.OkHttpHarborClientFactory;
 import io.harborrobot.operator.harbor.RetryPolicy;
+import io.harborrobot.operator.leaks.LeakWitness;
 import io.harborrobot.operator.ops.OperatorRuntime;
 import io.harborrobot.operator.sandbox.HarborEmulator;
 import io.harborrobot.operator.sandbox.InMemoryKubernetes;
@@ -49,6 +53,9 @@ public final class OperatorHarness implements AutoCloseable {
 
   /** How often a credential is checked with a registry login (production: 30 minutes). */
   public static final Duration CREDENTIAL_CHECKS = Duration.ofSeconds(3);
+
+  /** How often a connection is probed (production: 5 minutes). */
+  public static final Duration CONNECTION_CHECKS = Duration.ofSeconds(2);
 
   private static final AtomicInteger COUNTER = new AtomicInteger();
   private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -99,7 +106,8 @@ public final class OperatorHarness implements AutoCloseable {
             OperatorConfig.defaults()
                 .withResyncPeriod(RESYNC)
                 .withRetry(Duration.ofMillis(200), Duration.ofSeconds(2))
-                .withCredentialCheckPeriod(CREDENTIAL_CHECKS),
+                .withCredentialCheckPeriod(CREDENTIAL_CHECKS)
+                .withConnectionCheckPeriod(CONNECTION_CHECKS),
             clock,
             meters);
   }
@@ -192,6 +200,91 @@ public final class OperatorHarness implements AutoCloseable {
     harborConnection.setSpec(spec);
     client().resource(harborConnection).create();
     return team;
+  }
+
+  /** Where the platform team keeps ClusterHarborConnection credentials in these tests. */
+  public static final String OPERATOR_NAMESPACE = "harbor-robot-operator";
+
+  /**
+   * A namespace with these labels and a Harbor project of the same name, but no HarborConnection: a
+   * tenant of a ClusterHarborConnection.
+   */
+  public String newTenant(Map<String, String> labels) {
+    String team = "tenant-" + COUNTER.incrementAndGet();
+    client()
+        .namespaces()
+        .resource(
+            new NamespaceBuilder()
+                .withNewMetadata()
+                .withName(team)
+                .withLabels(labels)
+                .endMetadata()
+                .build())
+        .create();
+    harbor.createProject(team);
+    return team;
+  }
+
+  /**
+   * A ClusterHarborConnection to the emulator, its admin credentials in {@value
+   * #OPERATOR_NAMESPACE}, adjusted by {@code adjust} (e.g. its access rules).
+   */
+  public ClusterHarborConnection clusterConnection(
+      String name, Consumer<ClusterHarborConnection> adjust) {
+    if (client().namespaces().withName(OPERATOR_NAMESPACE).get() == null) {
+      client()
+          .namespaces()
+          .resource(
+              new NamespaceBuilder()
+                  .withNewMetadata()
+                  .withName(OPERATOR_NAMESPACE)
+                  .endMetadata()
+                  .build())
+          .create();
+    }
+    client()
+        .secrets()
+        .inNamespace(OPERATOR_NAMESPACE)
+        .resource(
+            new SecretBuilder()
+                .withNewMetadata()
+                .withName(name + "-admin")
+                .endMetadata()
+                .withStringData(
+                    Map.of("username", Sandbox.ADMIN_USER, "password", Sandbox.ADMIN_PASSWORD))
+                .build())
+        .createOr(existing -> existing.update());
+    ClusterHarborConnection connection = new ClusterHarborConnection();
+    connection.getMetadata().setName(name);
+    ClusterHarborConnectionSpec spec = new ClusterHarborConnectionSpec();
+    spec.setUrl("https://harbor.example.com");
+    SecretReference credentials = new SecretReference(name + "-admin");
+    credentials.setNamespace(OPERATOR_NAMESPACE);
+    spec.setCredentialsSecretRef(credentials);
+    connection.setSpec(spec);
+    adjust.accept(connection);
+    return client().resource(connection).create();
+  }
+
+  /** An access rule for namespaces by name and projects by pattern. */
+  public static AccessRule rule(List<String> namespaces, String... projects) {
+    AccessRule rule = new AccessRule();
+    rule.setNamespaces(namespaces);
+    rule.setProjects(List.of(projects));
+    return rule;
+  }
+
+  /** Changes a ClusterHarborConnection the way kubectl edit does. */
+  public ClusterHarborConnection editClusterConnection(
+      String name, Consumer<ClusterHarborConnection> change) {
+    return client()
+        .resources(ClusterHarborConnection.class)
+        .withName(name)
+        .edit(
+            c -> {
+              change.accept(c);
+              return c;
+            });
   }
 
   /** A pull robot in {@code team}'s project; adjust the spec before {@link #create}. */
@@ -329,6 +422,7 @@ public final class OperatorHarness implements AutoCloseable {
   public void close() {
     operator.close();
     harbor.close();
+    LeakWitness.snapshot(client()); // Events and statuses, checked for secrets
     kubernetes.close();
   }
 }

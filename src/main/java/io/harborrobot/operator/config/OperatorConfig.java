@@ -16,6 +16,8 @@ import java.util.Set;
  * @param retryMaxInterval longest wait between retries (the wait doubles up to it)
  * @param credentialCheckPeriod how often each Secret's credential is checked with a registry login
  *     (besides after every change), which is how a secret refreshed in Harbor by hand is found
+ * @param connectionCheckPeriod how often each connection is probed (reachable, credentials
+ *     accepted, version), besides when its spec or Secrets change
  */
 public record OperatorConfig(
     Set<String> namespaces,
@@ -23,10 +25,20 @@ public record OperatorConfig(
     Duration credentialsMaxAge,
     Duration retryInitialInterval,
     Duration retryMaxInterval,
-    Duration credentialCheckPeriod) {
+    Duration credentialCheckPeriod,
+    Duration connectionCheckPeriod) {
 
   public OperatorConfig {
     namespaces = Set.copyOf(namespaces);
+    requirePositive("resync period", resyncPeriod);
+    requirePositive("credential check period", credentialCheckPeriod);
+    requirePositive("connection check period", connectionCheckPeriod);
+  }
+
+  private static void requirePositive(String what, Duration value) {
+    if (value == null || value.isZero() || value.isNegative()) {
+      throw new IllegalArgumentException("the " + what + " must be positive, not " + value);
+    }
   }
 
   public static OperatorConfig defaults() {
@@ -36,7 +48,8 @@ public record OperatorConfig(
         Duration.ofMinutes(5),
         Duration.ofSeconds(2),
         Duration.ofMinutes(5),
-        Duration.ofMinutes(30));
+        Duration.ofMinutes(30),
+        Duration.ofMinutes(5));
   }
 
   public OperatorConfig withResyncPeriod(Duration resync) {
@@ -46,7 +59,8 @@ public record OperatorConfig(
         credentialsMaxAge,
         retryInitialInterval,
         retryMaxInterval,
-        credentialCheckPeriod);
+        credentialCheckPeriod,
+        connectionCheckPeriod);
   }
 
   public OperatorConfig withNamespaces(Set<String> watched) {
@@ -56,12 +70,19 @@ public record OperatorConfig(
         credentialsMaxAge,
         retryInitialInterval,
         retryMaxInterval,
-        credentialCheckPeriod);
+        credentialCheckPeriod,
+        connectionCheckPeriod);
   }
 
   public OperatorConfig withRetry(Duration initial, Duration max) {
     return new OperatorConfig(
-        namespaces, resyncPeriod, credentialsMaxAge, initial, max, credentialCheckPeriod);
+        namespaces,
+        resyncPeriod,
+        credentialsMaxAge,
+        initial,
+        max,
+        credentialCheckPeriod,
+        connectionCheckPeriod);
   }
 
   public OperatorConfig withCredentialCheckPeriod(Duration period) {
@@ -71,6 +92,18 @@ public record OperatorConfig(
         credentialsMaxAge,
         retryInitialInterval,
         retryMaxInterval,
+        period,
+        connectionCheckPeriod);
+  }
+
+  public OperatorConfig withConnectionCheckPeriod(Duration period) {
+    return new OperatorConfig(
+        namespaces,
+        resyncPeriod,
+        credentialsMaxAge,
+        retryInitialInterval,
+        retryMaxInterval,
+        credentialCheckPeriod,
         period);
   }
 }

@@ -3,8 +3,11 @@ package io.harborrobot.operator.ops;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.harborrobot.operator.config.OperatorConfig;
 import io.harborrobot.operator.harbor.HarborClientFactory;
+import io.harborrobot.operator.reconciler.ClusterHarborConnectionReconciler;
+import io.harborrobot.operator.reconciler.ConnectionChecks;
 import io.harborrobot.operator.reconciler.CredentialChecks;
 import io.harborrobot.operator.reconciler.EventRecorder;
+import io.harborrobot.operator.reconciler.HarborConnectionReconciler;
 import io.harborrobot.operator.reconciler.HarborRobotReconciler;
 import io.harborrobot.operator.reconciler.HarborSessions;
 import io.harborrobot.operator.reconciler.RobotMetrics;
@@ -50,10 +53,11 @@ public final class OperatorRuntime implements AutoCloseable {
                     .withCloseClientOnStop(false));
     HarborSessions sessions =
         new HarborSessions(kubernetes, harborClients, clock, config.credentialsMaxAge());
+    EventRecorder events = new EventRecorder(kubernetes, clock);
     HarborRobotReconciler reconciler =
         new HarborRobotReconciler(
             sessions,
-            new EventRecorder(kubernetes, clock),
+            events,
             new RobotMetrics(registry),
             new CredentialChecks(config.credentialCheckPeriod()),
             clock,
@@ -78,6 +82,23 @@ public final class OperatorRuntime implements AutoCloseable {
             o.settingNamespaces(config.namespaces());
           }
         });
+    ConnectionChecks connectionChecks =
+        new ConnectionChecks(sessions, kubernetes, events, clock, config.connectionCheckPeriod());
+    operator.register(
+        new HarborConnectionReconciler(connectionChecks),
+        o -> {
+          o.withRetry(retry);
+          if (config.namespaces().isEmpty()) {
+            o.watchingAllNamespaces();
+          } else {
+            o.settingNamespaces(config.namespaces());
+          }
+        });
+    // Cluster-scoped: one informer for the whole cluster, whatever namespaces robots are watched
+    // in.
+    operator.register(
+        new ClusterHarborConnectionReconciler(connectionChecks),
+        o -> o.withRetry(retry).watchingAllNamespaces());
     operator.start();
     return new OperatorRuntime(operator);
   }

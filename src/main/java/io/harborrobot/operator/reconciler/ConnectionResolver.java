@@ -114,15 +114,7 @@ public final class ConnectionResolver {
                             + " not found in namespace "
                             + namespace,
                         false));
-    return new ResolvedConnection(
-        ResolvedConnection.NAMESPACED,
-        ref.getName(),
-        namespace,
-        namespace,
-        connection.getSpec(),
-        connection.getMetadata().getResourceVersion(),
-        connection.getMetadata().getGeneration(),
-        connection.getStatus());
+    return ResolvedConnection.of(connection);
   }
 
   /**
@@ -182,16 +174,6 @@ public final class ConnectionResolver {
   }
 
   private static ResolvedConnection cluster(ClusterHarborConnection connection) {
-    return new ResolvedConnection(
-        ResolvedConnection.CLUSTER,
-        connection.getMetadata().getName(),
-        null,
-        connection.getSpec() == null || connection.getSpec().getCredentialsSecretRef() == null
-            ? null
-            : connection.getSpec().getCredentialsSecretRef().getNamespace(),
-        connection.getSpec(),
-        connection.getMetadata().getResourceVersion(),
-        connection.getMetadata().getGeneration(),
-        connection.getStatus());
+    return ResolvedConnection.of(connection);
   }
 }

@@ -66,6 +66,28 @@ public final class ConnectionSecrets {
     return pem;
   }
 
+  /**
+   * The resourceVersions of the connection's Secrets, to notice a change without watching them;
+   * "missing" for one that cannot be read.
+   */
+  public String versions(ResolvedConnection connection) {
+    StringBuilder versions = new StringBuilder();
+    for (SecretReference ref :
+        java.util.Arrays.asList(
+            connection.spec().getCredentialsSecretRef(), connection.spec().getCaSecretRef())) {
+      if (ref == null) {
+        continue;
+      }
+      try {
+        versions.append(read(connection, ref, "ref").getMetadata().getResourceVersion());
+      } catch (ReconcileProblem missing) {
+        versions.append("missing");
+      }
+      versions.append(';');
+    }
+    return versions.toString();
+  }
+
   private Secret read(ResolvedConnection connection, SecretReference ref, String field) {
     String namespace = namespaceOf(connection, ref, field);
     Secret secret = kubernetes.secrets().inNamespace(namespace).withName(ref.getName()).get();

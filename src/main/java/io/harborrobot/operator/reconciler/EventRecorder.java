@@ -37,7 +37,10 @@ public class EventRecorder {
 
   private void record(HasMetadata about, String type, String reason, String message) {
     String now = clock.instant().toString();
-    String namespace = about.getMetadata().getNamespace();
+    // Events about cluster-scoped objects (a ClusterHarborConnection) live in "default", as
+    // Kubernetes' own do.
+    String objectNamespace = about.getMetadata().getNamespace();
+    String namespace = objectNamespace == null ? "default" : objectNamespace;
     Event event =
         new EventBuilder()
             .withNewMetadata()
@@ -52,7 +55,7 @@ public class EventRecorder {
                     .withApiVersion(about.getApiVersion())
                     .withKind(about.getKind())
                     .withName(about.getMetadata().getName())
-                    .withNamespace(namespace)
+                    .withNamespace(objectNamespace)
                     .withUid(about.getMetadata().getUid())
                     .withResourceVersion(about.getMetadata().getResourceVersion())
                     .build())

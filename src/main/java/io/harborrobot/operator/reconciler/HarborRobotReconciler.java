@@ -191,9 +191,7 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
     } catch (ReconcileProblem p) {
       return report(cr, context, status, p);
     }
-    Optional<HarborRobot> older =
-        RobotClaims.olderClaimant(
-            cr, key -> context.getPrimaryCache().byIndex(RobotClaims.INDEX, key), this::harborUrl);
+    Optional<HarborRobot> older = rival(cr, context);
     if (older.isPresent()) {
       return report(
           cr,
@@ -205,7 +203,7 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
                   + older.get().getMetadata().getNamespace()
                   + "/"
                   + older.get().getMetadata().getName()
-                  + " is older and manages robot "
+                  + " manages (or claimed first) robot "
                   + cr.effectiveRobotName()
                   + " in project "
                   + cr.getSpec().getProject()
@@ -299,6 +297,12 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
         : robot.getMetadata().getAnnotations().get(RotationPlan.ROTATE_ANNOTATION);
   }
 
+  /** Another HarborRobot that has the first claim on this one's Harbor robot, if any. */
+  private Optional<HarborRobot> rival(HarborRobot cr, Context<HarborRobot> context) {
+    return RobotClaims.rankedBefore(
+        cr, key -> context.getPrimaryCache().byIndex(RobotClaims.INDEX, key), this::harborUrl);
+  }
+
   /** The URL of the Harbor a HarborRobot's connection points at, when it can be resolved. */
   private Optional<String> harborUrl(HarborRobot robot) {
     try {
@@ -334,6 +338,22 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
     String who = cr.getMetadata().getNamespace() + "/" + cr.getMetadata().getName();
     if (cr.getSpec() != null && cr.getSpec().getDeletionPolicy() == DeletionPolicy.Orphan) {
       events.normal(cr, Reasons.ORPHANED, "Kept the robot in Harbor (deletionPolicy Orphan)");
+      deleteOwnedSecret(cr);
+      return DeleteControl.defaultDelete();
+    }
+    Optional<HarborRobot> rival = rival(cr, context);
+    if (rival.isPresent()) {
+      // The robot is another HarborRobot's: whatever this one recorded, it must not delete it.
+      events.normal(
+          cr,
+          Reasons.ORPHANED,
+          "Left robot "
+              + cr.effectiveRobotName()
+              + " in Harbor: HarborRobot "
+              + rival.get().getMetadata().getNamespace()
+              + "/"
+              + rival.get().getMetadata().getName()
+              + " manages it");
       deleteOwnedSecret(cr);
       return DeleteControl.defaultDelete();
     }

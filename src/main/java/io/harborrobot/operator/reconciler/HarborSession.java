@@ -9,5 +9,12 @@ import io.harborrobot.operator.harbor.HarborClient;
  * @param connection the connection as Kind/name, for status and messages
  * @param client the client, authenticated with the connection's credentials
  * @param registryHost the host[:port] docker logs in to
+ * @param harborVersion the version Harbor reported, or null
  */
-public record HarborSession(String connection, HarborClient client, String registryHost) {}
+public record HarborSession(
+    String connection, HarborClient client, String registryHost, String harborVersion) {
+
+  public HarborSession(String connection, HarborClient client, String registryHost) {
+    this(connection, client, registryHost, null);
+  }
+}

@@ -61,13 +61,25 @@ public class HarborSessions {
     Entry entry = sessions.get(key);
     Instant now = clock.instant();
     if (entry == null
-        || !entry.connectionVersion().equals(connection.version())
+        || !entry.connectionVersion().equals(specVersion(connection))
         || !entry.createdAt().plus(credentialsMaxAge).isAfter(now)) {
-      entry = new Entry(connection.version(), now, open(connection));
+      entry = new Entry(specVersion(connection), now, open(connection));
       sessions.put(key, entry);
     }
     lastByRobot.put(robotKey(robot), key);
     return entry.session();
+  }
+
+  /**
+   * Opens a fresh session for {@code connection} whatever its status says, and keeps it for the
+   * robots that use the connection: the connection controller's check.
+   *
+   * @throws ReconcileProblem or {@link HarborException} saying why Harbor cannot be used
+   */
+  public HarborSession probe(ResolvedConnection connection) {
+    HarborSession session = open(connection);
+    sessions.put(connection.key(), new Entry(specVersion(connection), clock.instant(), session));
+    return session;
   }
 
   /** The last session built for the connection {@code robot} last used, however old. */
@@ -90,6 +102,13 @@ public class HarborSessions {
     lastByRobot.remove(robotKey(robot));
   }
 
+  /** The spec's generation: a status written by the connection controller keeps the session. */
+  private static String specVersion(ResolvedConnection connection) {
+    return connection.generation() == null
+        ? connection.version()
+        : "generation " + connection.generation();
+  }
+
   private static String robotKey(HarborRobot robot) {
     return robot.getMetadata().getNamespace() + "/" + robot.getMetadata().getName();
   }
@@ -109,10 +128,10 @@ public class HarborSessions {
         .filter(c -> BROKEN.contains(c.getReason()))
         .ifPresent(
             c -> {
+              // The connection's reason, so a robot reads Unauthorized or HarborUnreachable
+              // whether its own request or the connection controller found out first.
               throw new ReconcileProblem(
-                  Reasons.CONNECTION_NOT_READY,
-                  connection.display() + " is not ready (" + c.getReason() + "): " + c.getMessage(),
-                  false);
+                  c.getReason(), connection.display() + " is not ready: " + c.getMessage(), false);
             });
   }
 
@@ -160,7 +179,11 @@ public class HarborSessions {
       throw ReconcileProblem.fromHarbor(e);
     }
     checkVersion(display, info);
-    return new HarborSession(display, client, registryHost(spec.getUrl(), info));
+    return new HarborSession(
+        display,
+        client,
+        registryHost(spec.getUrl(), info),
+        info == null ? null : info.harborVersion());
   }
 
   /**

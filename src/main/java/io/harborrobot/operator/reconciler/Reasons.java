@@ -19,7 +19,6 @@ public final class Reasons {
   public static final String CONNECTION_NOT_FOUND = "ConnectionNotFound";
   public static final String INVALID_CONNECTION = "InvalidConnection";
   public static final String NOT_ALLOWED = "NotAllowed";
-  public static final String CONNECTION_NOT_READY = "ConnectionNotReady";
   public static final String PROJECT_NOT_FOUND = "ProjectNotFound";
   public static final String ROBOT_CONFLICT = "RobotConflict";
   public static final String SECRET_CONFLICT = "SecretConflict";

@@ -1,5 +1,7 @@
 package io.harborrobot.operator.reconciler;
 
+import io.harborrobot.operator.api.v1alpha1.ClusterHarborConnection;
+import io.harborrobot.operator.api.v1alpha1.HarborConnection;
 import io.harborrobot.operator.api.v1alpha1.HarborConnectionSpec;
 import io.harborrobot.operator.api.v1alpha1.HarborConnectionStatus;
 
@@ -28,6 +30,35 @@ public record ResolvedConnection(
 
   public static final String NAMESPACED = "HarborConnection";
   public static final String CLUSTER = "ClusterHarborConnection";
+
+  /** A HarborConnection: its Secrets are in its own namespace. */
+  public static ResolvedConnection of(HarborConnection connection) {
+    String namespace = connection.getMetadata().getNamespace();
+    return new ResolvedConnection(
+        NAMESPACED,
+        connection.getMetadata().getName(),
+        namespace,
+        namespace,
+        connection.getSpec(),
+        connection.getMetadata().getResourceVersion(),
+        connection.getMetadata().getGeneration(),
+        connection.getStatus());
+  }
+
+  /** A ClusterHarborConnection: its Secrets are where its credentialsSecretRef says. */
+  public static ResolvedConnection of(ClusterHarborConnection connection) {
+    return new ResolvedConnection(
+        CLUSTER,
+        connection.getMetadata().getName(),
+        null,
+        connection.getSpec() == null || connection.getSpec().getCredentialsSecretRef() == null
+            ? null
+            : connection.getSpec().getCredentialsSecretRef().getNamespace(),
+        connection.getSpec(),
+        connection.getMetadata().getResourceVersion(),
+        connection.getMetadata().getGeneration(),
+        connection.getStatus());
+  }
 
   /** Kind/name, as status and messages show it. */
   public String display() {

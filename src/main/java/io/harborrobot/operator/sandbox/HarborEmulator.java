@@ -80,8 +80,9 @@ import org.slf4j.LoggerFactory;
  * #setLostResponseRate}, {@link #setLatency}, {@link #setLatencySpikes}, seedable with {@link
  * #setSeed}) and the observations (request counters, {@link #requestTimes}, {@link
  * #maxRequestsInAnyWindow}, {@link #maxConcurrentRequests}, an {@link ExchangeObserver}) let tests
- * check how a client copes. Secrets are kept only as salted SHA-256 hashes and are never logged.
- * All methods are thread-safe.
+ * check how a client copes. Secrets are kept only as salted SHA-256 hashes and are never logged;
+ * the one exception is {@link #secretsEverIssued}, a process-wide record for leak tests. All
+ * methods are thread-safe.
  */
 public final class HarborEmulator implements AutoCloseable {
 
@@ -304,6 +305,13 @@ public final class HarborEmulator implements AutoCloseable {
 
   private static volatile ExchangeObserver defaultObserver;
 
+  // Plaintext of every robot secret and admin password any emulator of this JVM held, for tests
+  // that look for them where they must never appear. Bounded (oldest dropped) so that a long-lived
+  // sandbox cannot grow without limit; a test suite issues a few thousand.
+  private static final int ISSUED_LIMIT = 100_000;
+  private static final Set<String> ISSUED_SECRETS = boundedSet(ISSUED_LIMIT);
+  private static final Set<String> ADMIN_PASSWORDS = boundedSet(ISSUED_LIMIT);
+
   private final HttpServer server;
   private final ExecutorService executor;
   private final ObjectMapper json = new ObjectMapper();
@@ -408,6 +416,7 @@ public final class HarborEmulator implements AutoCloseable {
     Objects.requireNonNull(password, "password");
     byte[] salt = newSalt();
     byte[] hash = hash(salt, password);
+    ADMIN_PASSWORDS.add(password);
     synchronized (lock) {
       adminUsername = username;
       adminSalt = salt;
@@ -1029,6 +1038,37 @@ public final class HarborEmulator implements AutoCloseable {
   /** The observer that emulators started from now on begin with, or {@code null}. */
   public static ExchangeObserver defaultExchangeObserver() {
     return defaultObserver;
+  }
+
+  /**
+   * Every robot secret any emulator in this JVM generated (create, refresh, by hand) or accepted
+   * (PATCH with a chosen secret), in plaintext: for leak tests, which check that none of them shows
+   * up in logs, Events or statuses. At most the latest 100,000.
+   */
+  public static Set<String> secretsEverIssued() {
+    synchronized (ISSUED_SECRETS) {
+      return Set.copyOf(ISSUED_SECRETS);
+    }
+  }
+
+  /** Every admin password set with {@link #setAdminCredentials} in this JVM, for leak tests. */
+  public static Set<String> adminPasswordsEverSet() {
+    synchronized (ADMIN_PASSWORDS) {
+      return Set.copyOf(ADMIN_PASSWORDS);
+    }
+  }
+
+  private static Set<String> boundedSet(int limit) {
+    return Collections.synchronizedSet(
+        Collections.newSetFromMap(
+            new LinkedHashMap<String, Boolean>() {
+              private static final long serialVersionUID = 1L;
+
+              @Override
+              protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                return size() > limit;
+              }
+            }));
   }
 
   @Override
@@ -1853,6 +1893,7 @@ public final class HarborEmulator implements AutoCloseable {
                   + " letter, 1 lowercase letter and 1 number");
         }
         r.secretHash = hash(r.salt, secret);
+        ISSUED_SECRETS.add(secret);
       }
       r.updateTime = now();
       return json(200, n);
@@ -2716,6 +2757,7 @@ public final class HarborEmulator implements AutoCloseable {
       if (s.chars().anyMatch(Character::isLowerCase)
           && s.chars().anyMatch(Character::isUpperCase)
           && s.chars().anyMatch(Character::isDigit)) {
+        ISSUED_SECRETS.add(s);
         return s;
       }
     }

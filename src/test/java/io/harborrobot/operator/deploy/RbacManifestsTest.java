@@ -67,9 +67,9 @@ class RbacManifestsTest {
           // owner references with blockOwnerDeletion (OwnerReferencesPermissionEnforcement)
           "harborrobots.harborrobot.io/finalizers", Set.of("update"),
           "harborconnections.harborrobot.io", READ,
-          "harborconnections.harborrobot.io/status", Set.of("update", "patch"),
+          "harborconnections.harborrobot.io/status", Set.of("update"),
           "clusterharborconnections.harborrobot.io", READ,
-          "clusterharborconnections.harborrobot.io/status", Set.of("update", "patch"),
+          "clusterharborconnections.harborrobot.io/status", Set.of("update"),
           // CredentialSecretStore and HarborSessions: never patch
           "secrets", SECRET_VERBS,
           // EventRecorder: create only

@@ -15,6 +15,7 @@ import io.harborrobot.operator.harbor.HarborEndpoint;
 import io.harborrobot.operator.harbor.HarborException;
 import io.harborrobot.operator.harbor.OkHttpHarborClientFactory;
 import io.harborrobot.operator.harbor.RobotSecret;
+import io.harborrobot.operator.leaks.LeakWitness;
 import io.harborrobot.operator.sandbox.EmulatedRobot;
 import io.harborrobot.operator.sandbox.HarborEmulator;
 import io.harborrobot.operator.sandbox.InMemoryKubernetes;
@@ -147,6 +148,11 @@ final class SyncBench implements AutoCloseable {
     return outcome;
   }
 
+  /** When the credential of {@code robot} is next due for a check, if it is scheduled. */
+  java.util.Optional<Instant> nextCheck(HarborRobot robot) {
+    return checks.nextDue(robot.getMetadata().getUid());
+  }
+
   /** Forgets what a running operator keeps in memory (the credential checks), as a restart does. */
   void restart() {
     checks = new CredentialChecks(CHECK_PERIOD);
@@ -250,9 +256,13 @@ final class SyncBench implements AutoCloseable {
 
     @Override
     public Secret write(
-        HarborRobot robot, Secret current, Credential credential, Map<String, String> marks) {
+        HarborRobot robot,
+        Secret current,
+        Credential credential,
+        String pendingPassword,
+        Map<String, String> marks) {
       step("secret write");
-      Secret written = super.write(robot, current, credential, marks);
+      Secret written = super.write(robot, current, credential, pendingPassword, marks);
       after("secret write");
       return written;
     }
@@ -260,6 +270,8 @@ final class SyncBench implements AutoCloseable {
 
   @Override
   public void close() {
+    // Its Events and Secret metadata are checked for leaked secrets, like every harness's.
+    LeakWitness.snapshot(kube());
     harbor.close();
     kubernetes.close();
   }

@@ -2,6 +2,7 @@ package io.harborrobot.operator.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.LabelSelector;
@@ -29,6 +30,7 @@ public class AccessRule {
           + " selector matches every namespace.")
   private LabelSelector namespaceSelector;
 
+  @Required
   @Size(min = 1, max = 256)
   @JsonPropertyDescription(
       "Harbor project names, as glob patterns: '*' matches any run of characters and '?' one"

@@ -11,6 +11,9 @@ import io.fabric8.generator.annotation.Size;
 /** How to reach a Harbor instance and with which credentials. */
 @com.fasterxml.jackson.annotation.JsonClassDescription(
     "How to reach Harbor and with which credentials.")
+@io.fabric8.generator.annotation.ValidationRule(
+    value = "!has(self.caBundle) || !has(self.caSecretRef)",
+    message = "set caBundle or caSecretRef, not both")
 public class HarborConnectionSpec {
 
   @Required

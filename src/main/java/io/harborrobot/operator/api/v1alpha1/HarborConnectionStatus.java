@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /** Observed state of a connection, written only by the operator. */
 @com.fasterxml.jackson.annotation.JsonClassDescription(
@@ -20,7 +21,14 @@ public class HarborConnectionStatus {
   @JsonPropertyDescription("Registry host written into the credential Secrets.")
   private String registryHost;
 
-  @JsonPropertyDescription("Conditions in the metav1.Condition shape; Ready summarises them.")
+  @JsonPropertyDescription(
+      "How Harbor's TLS certificate is checked: against the system trust store, spec.caBundle or"
+          + " a CA Secret; or not at all (insecureSkipTLSVerify, or plain HTTP).")
+  private String tls;
+
+  @JsonPropertyDescription(
+      "Conditions in the metav1.Condition shape: Ready (reachable, credentials accepted, version"
+          + " supported) and TLSVerified.")
   private List<Condition> conditions = new ArrayList<>();
 
   public Long getObservedGeneration() {
@@ -47,11 +55,34 @@ public class HarborConnectionStatus {
     this.registryHost = registryHost;
   }
 
+  public String getTls() {
+    return tls;
+  }
+
+  public void setTls(String tls) {
+    this.tls = tls;
+  }
+
   public List<Condition> getConditions() {
     return conditions;
   }
 
   public void setConditions(List<Condition> conditions) {
     this.conditions = conditions;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof HarborConnectionStatus s
+        && Objects.equals(observedGeneration, s.observedGeneration)
+        && Objects.equals(harborVersion, s.harborVersion)
+        && Objects.equals(registryHost, s.registryHost)
+        && Objects.equals(tls, s.tls)
+        && Objects.equals(conditions, s.conditions);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(observedGeneration, harborVersion, registryHost, tls, conditions);
   }
 }

@@ -168,6 +168,11 @@ class CrdCelRulesTest {
         name: harbor-admin
       """;
 
+  private static final String CA_SECRET = "caSecretRef:\n  name: harbor-ca\n";
+
+  private static final String CA_BUNDLE =
+      "caBundle: |\n  -----BEGIN CERTIFICATE-----\n  MIIB\n  -----END CERTIFICATE-----\n";
+
   private static final String CLUSTER_CONNECTION_SPEC =
       """
       url: https://harbor.example.com
@@ -302,6 +307,31 @@ class CrdCelRulesTest {
                       CLUSTER_CONNECTION_SPEC.replace(
                           "- namespaces: [team-a]\n    projects", "- projects")),
                   "an access rule needs namespaces or a namespaceSelector")),
+          rule(
+              CONNECTIONS,
+              ".spec",
+              "!has(self.caBundle) || !has(self.caSecretRef)",
+              accept(
+                  "only a CA Secret", connection("HarborConnection", CONNECTION_SPEC + CA_SECRET)),
+              reject(
+                  "both a CA bundle and a CA Secret",
+                  connection("HarborConnection", CONNECTION_SPEC + CA_SECRET + CA_BUNDLE),
+                  "set caBundle or caSecretRef, not both")),
+          rule(
+              CLUSTER_CONNECTIONS,
+              ".spec",
+              "!has(self.caBundle) || !has(self.caSecretRef)",
+              accept(
+                  "only a CA bundle",
+                  connection("ClusterHarborConnection", CLUSTER_CONNECTION_SPEC + CA_BUNDLE)),
+              reject(
+                  "both a CA bundle and a CA Secret",
+                  connection(
+                      "ClusterHarborConnection",
+                      CLUSTER_CONNECTION_SPEC
+                          + CA_BUNDLE
+                          + "caSecretRef:\n  name: harbor-ca\n  namespace: harbor-robot-operator\n"),
+                  "set caBundle or caSecretRef, not both")),
           // -------------------------------------------------------------- root rules
           rule(
               ROBOTS,
