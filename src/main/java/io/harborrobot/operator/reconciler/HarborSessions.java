@@ -180,10 +180,7 @@ public class HarborSessions {
     }
     checkVersion(display, info);
     return new HarborSession(
-        display,
-        client,
-        registryHost(spec.getUrl(), info),
-        info == null ? null : info.harborVersion());
+        display, client, registryHost(spec, info), info == null ? null : info.harborVersion());
   }
 
   /**
@@ -219,8 +216,15 @@ public class HarborSessions {
     }
   }
 
-  /** Harbor's registry_url when it reports one, else the URL's host[:port]. */
-  static String registryHost(String url, SystemInfo info) {
+  /**
+   * The spec's registryHost when set, else Harbor's registry_url when it reports one, else the
+   * URL's host[:port].
+   */
+  static String registryHost(HarborConnectionSpec spec, SystemInfo info) {
+    if (spec.getRegistryHost() != null && !spec.getRegistryHost().isBlank()) {
+      return spec.getRegistryHost();
+    }
+    String url = spec.getUrl();
     if (info != null && info.registryUrl() != null && !info.registryUrl().isBlank()) {
       return info.registryUrl().replaceFirst("^https?://", "").replaceAll("/+$", "");
     }

@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -59,6 +60,7 @@ final class RobotClaims {
     }
     return sameName.stream()
         .filter(other -> !isSame(other, robot))
+        .filter(RobotClaims::claims)
         .filter(other -> sameHarbor(harborOf.apply(other), harbor.get(), manages(other)))
         .filter(other -> FIRST_CLAIM_FIRST.compare(other, robot) < 0)
         .min(FIRST_CLAIM_FIRST);
@@ -66,6 +68,34 @@ final class RobotClaims {
 
   private static boolean sameHarbor(Optional<String> other, String harbor, boolean manages) {
     return other.map(url -> normalize(url).equals(harbor)).orElse(manages);
+  }
+
+  /**
+   * Reasons that keep a HarborRobot from ever creating its robot until someone changes something:
+   * one stuck there holds no claim, so a resource that is not allowed (or cannot authenticate)
+   * cannot squat a robot name for others.
+   */
+  private static final Set<String> STUCK =
+      Set.of(
+          Reasons.NOT_ALLOWED,
+          Reasons.INVALID_SPEC,
+          Reasons.CONNECTION_NOT_FOUND,
+          Reasons.INVALID_CONNECTION,
+          Reasons.UNAUTHORIZED,
+          Reasons.FORBIDDEN,
+          Reasons.PROJECT_NOT_FOUND,
+          Reasons.SECRET_CONFLICT,
+          Reasons.ROBOT_CONFLICT);
+
+  /** Whether a HarborRobot holds a claim: it manages the robot, or may still come to. */
+  private static boolean claims(HarborRobot robot) {
+    if (manages(robot)) {
+      return true;
+    }
+    return robot.getStatus() == null
+        || Conditions.find(robot.getStatus().getConditions(), Conditions.READY)
+            .map(c -> !STUCK.contains(c.getReason()))
+            .orElse(true);
   }
 
   /** Whether a HarborRobot's status says it manages a robot. */

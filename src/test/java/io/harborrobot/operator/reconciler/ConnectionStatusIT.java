@@ -173,4 +173,19 @@ class ConnectionStatusIT {
             .filter(r -> r.contains("/api/v2.0/robots") || r.contains("/api/v2.0/projects"))
             .count();
   }
+
+  @Test
+  void aRegistryHostSetOnTheConnectionGoesIntoStatusAndSecrets() {
+    String team = harness.newTeam(spec -> spec.setRegistryHost("pull.example.com:5443"));
+    harness.create(pullRobot(team, "behind-a-proxy"));
+
+    harness.awaitReady(team, "behind-a-proxy");
+
+    assertThat(OperatorHarness.decode(harness.secret(team, "behind-a-proxy"), "registry"))
+        .isEqualTo("pull.example.com:5443");
+    assertThat(OperatorHarness.decode(harness.secret(team, "behind-a-proxy"), ".dockerconfigjson"))
+        .contains("\"pull.example.com:5443\"");
+    assertThat(awaitConnection(team, "Connected").getRegistryHost())
+        .isEqualTo("pull.example.com:5443");
+  }
 }

@@ -88,4 +88,31 @@ class RobotClaimsTest {
         .as("an owner whose connection cannot be resolved still holds its robot")
         .contains(owner);
   }
+
+  @Test
+  void aResourceThatCannotReachHarborSquatsNothing() {
+    HarborRobot squatter = robot("a", "2026-01-01T00:00:00Z");
+    HarborRobotStatus stuck = new HarborRobotStatus();
+    stuck.setConditions(
+        Conditions.set(
+            List.of(),
+            Conditions.READY,
+            false,
+            Reasons.NOT_ALLOWED,
+            "no access rule",
+            1L,
+            java.time.Instant.parse("2026-01-01T00:00:00Z")));
+    squatter.setStatus(stuck);
+    HarborRobot rightful = robot("b", "2026-02-01T00:00:00Z");
+    List<HarborRobot> all = List.of(squatter, rightful);
+    Map<String, String> urls = Map.of("a", "https://h", "b", "https://h");
+
+    assertThat(olderThan(rightful, all, urls)).isEmpty();
+    // Once the rightful one manages the robot, the squatter stays out even if it is let in.
+    HarborRobotStatus managing = new HarborRobotStatus();
+    managing.setRobotId(7L);
+    rightful.setStatus(managing);
+    squatter.setStatus(null);
+    assertThat(olderThan(squatter, all, urls)).contains(rightful);
+  }
 }

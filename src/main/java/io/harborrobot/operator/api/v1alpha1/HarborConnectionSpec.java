@@ -23,6 +23,14 @@ public class HarborConnectionSpec {
       "Base URL of Harbor, e.g. https://harbor.example.com (without /api/v2.0).")
   private String url;
 
+  @Size(max = 261)
+  @Pattern("^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?(:[0-9]{1,5})?$")
+  @JsonPropertyDescription(
+      "The host[:port] docker and the kubelet log in to, written into the credential Secrets."
+          + " Default: Harbor's systeminfo registry_url, else the host and port of url. Set it"
+          + " when Harbor's external URL is not what clients reach.")
+  private String registryHost;
+
   @Required
   @JsonPropertyDescription(
       "Secret with keys username and password: a Harbor administrator or an admin of the"
@@ -62,6 +70,14 @@ public class HarborConnectionSpec {
       "The most requests in flight at once to this Harbor, shared by all robots that use this"
           + " connection.")
   private Integer maxConcurrentRequests = 4;
+
+  public String getRegistryHost() {
+    return registryHost;
+  }
+
+  public void setRegistryHost(String registryHost) {
+    this.registryHost = registryHost;
+  }
 
   public SecretKeyReference getCaSecretRef() {
     return caSecretRef;
