@@ -66,6 +66,16 @@ public class CredentialSecretStore {
     if (matches(current, desired)) {
       return current;
     }
+    if (!Objects.equals(current.getType(), desired.getType())) {
+      // A Secret's type cannot change: replace it, with the same credential, at once. Only the
+      // resourceVersion read is deleted, so a concurrent change is not thrown away.
+      client.secrets().resource(current).lockResourceVersion().delete();
+      Secret created = client.secrets().resource(desired).create();
+      if (informer != null) {
+        informer.handleRecentResourceCreate(ResourceID.fromResource(created), created);
+      }
+      return created;
+    }
     desired.getMetadata().setResourceVersion(current.getMetadata().getResourceVersion());
     Secret updated = client.secrets().resource(desired).update();
     if (informer != null) {

@@ -180,7 +180,11 @@ public class HarborSessions {
     }
     checkVersion(display, info);
     return new HarborSession(
-        display, client, registryHost(spec, info), info == null ? null : info.harborVersion());
+        display,
+        client,
+        registryHost(spec, info),
+        info == null ? null : info.harborVersion(),
+        spec.getUrl());
   }
 
   /**

@@ -463,7 +463,12 @@ public class RobotSync {
           secrets.write(
               cr,
               current,
-              new Credential(session.registryHost(), username, password),
+              new Credential(
+                  session.registryHost(),
+                  username,
+                  password,
+                  session.harborUrl(),
+                  cr.getSpec().getProject()),
               pendingPassword,
               marks);
       return secret;

@@ -8,6 +8,8 @@ import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.harborrobot.operator.api.v1alpha1.HarborRobot;
+import io.harborrobot.operator.api.v1alpha1.SecretSpec;
+import io.harborrobot.operator.api.v1alpha1.SecretType;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -87,12 +89,33 @@ public final class CredentialSecrets {
   public static final String KEY_REGISTRY = "registry";
   public static final String KEY_PENDING_PASSWORD = "pending-password";
 
+  public static final String TYPE_BASIC_AUTH = "kubernetes.io/basic-auth";
+  public static final String TYPE_OPAQUE = "Opaque";
+
+  /** The Env type's keys: the variables GitLab's Harbor integration sets for a CI job. */
+  public static final String ENV_URL = "HARBOR_URL";
+
+  public static final String ENV_HOST = "HARBOR_HOST";
+  public static final String ENV_OCI = "HARBOR_OCI";
+  public static final String ENV_PROJECT = "HARBOR_PROJECT";
+  public static final String ENV_USERNAME = "HARBOR_USERNAME";
+  public static final String ENV_PASSWORD = "HARBOR_PASSWORD";
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private CredentialSecrets() {}
 
-  /** The credential a Secret should carry. */
-  public record Credential(String registry, String username, String password) {
+  /**
+   * The credential a Secret should carry, and for the Env type where it applies: Harbor's URL and
+   * the robot's project (null when unknown).
+   */
+  public record Credential(
+      String registry, String username, String password, String harborUrl, String project) {
+
+    public Credential(String registry, String username, String password) {
+      this(registry, username, password, null, null);
+    }
+
     @Override
     public String toString() {
       return "Credential[" + username + "@" + registry + "]";
@@ -135,11 +158,29 @@ public final class CredentialSecrets {
     annotations.keySet().removeIf(k -> k.startsWith("harborrobot.io/"));
     annotations.putAll(bookkeeping);
 
+    SecretType type = typeOf(robot);
     Map<String, String> data = new LinkedHashMap<>();
-    data.put(KEY_DOCKER_CONFIG_JSON, encode(dockerConfigJson(credential)));
-    data.put(KEY_USERNAME, encode(credential.username()));
-    data.put(KEY_PASSWORD, encode(credential.password()));
-    data.put(KEY_REGISTRY, encode(credential.registry()));
+    switch (type) {
+      case Env -> {
+        data.put(ENV_URL, encode(harborUrl(credential)));
+        data.put(ENV_HOST, encode(credential.registry()));
+        data.put(ENV_OCI, encode("oci://" + credential.registry()));
+        data.put(ENV_PROJECT, encode(credential.project() == null ? "" : credential.project()));
+        data.put(ENV_USERNAME, encode(credential.username()));
+        data.put(ENV_PASSWORD, encode(credential.password()));
+      }
+      case BasicAuth -> {
+        data.put(KEY_USERNAME, encode(credential.username()));
+        data.put(KEY_PASSWORD, encode(credential.password()));
+        data.put(KEY_REGISTRY, encode(credential.registry()));
+      }
+      default -> {
+        data.put(KEY_DOCKER_CONFIG_JSON, encode(dockerConfigJson(credential)));
+        data.put(KEY_USERNAME, encode(credential.username()));
+        data.put(KEY_PASSWORD, encode(credential.password()));
+        data.put(KEY_REGISTRY, encode(credential.registry()));
+      }
+    }
     if (pendingPassword != null) {
       data.put(KEY_PENDING_PASSWORD, encode(pendingPassword));
     }
@@ -161,7 +202,7 @@ public final class CredentialSecrets {
                         .withBlockOwnerDeletion(true)
                         .build())
                 .build())
-        .withType(TYPE_DOCKER_CONFIG_JSON)
+        .withType(kubernetesType(type))
         .withData(data)
         .build();
   }
@@ -196,9 +237,34 @@ public final class CredentialSecrets {
     }
   }
 
-  /** The password stored in the Secret, if any. */
+  /** The password stored in the Secret, if any (whatever its shape). */
   public static Optional<String> password(Secret secret) {
-    return data(secret, KEY_PASSWORD).filter(p -> !p.isEmpty());
+    return data(secret, isEnv(secret) ? ENV_PASSWORD : KEY_PASSWORD).filter(p -> !p.isEmpty());
+  }
+
+  private static boolean isEnv(Secret secret) {
+    return TYPE_OPAQUE.equals(secret.getType());
+  }
+
+  /** The Secret type the HarborRobot asks for (DockerConfigJson by default). */
+  public static SecretType typeOf(HarborRobot robot) {
+    SecretSpec spec = robot.getSpec() == null ? null : robot.getSpec().getSecret();
+    return spec == null || spec.getType() == null ? SecretType.DockerConfigJson : spec.getType();
+  }
+
+  /** The Kubernetes {@code type} of a Secret of that shape. */
+  public static String kubernetesType(SecretType type) {
+    return switch (type) {
+      case BasicAuth -> TYPE_BASIC_AUTH;
+      case Env -> TYPE_OPAQUE;
+      default -> TYPE_DOCKER_CONFIG_JSON;
+    };
+  }
+
+  private static String harborUrl(Credential credential) {
+    return credential.harborUrl() != null
+        ? credential.harborUrl().replaceAll("/+$", "")
+        : "https://" + credential.registry();
   }
 
   /** A rotation's new password, waiting until Harbor has accepted it, if any. */
@@ -206,15 +272,22 @@ public final class CredentialSecrets {
     return data(secret, KEY_PENDING_PASSWORD).filter(p -> !p.isEmpty());
   }
 
-  /** The credential stored in the Secret, if its keys are all there. */
+  /** The credential stored in the Secret, if its keys are all there (whatever its shape). */
   public static Optional<Credential> credential(Secret secret) {
-    Optional<String> registry = data(secret, KEY_REGISTRY);
-    Optional<String> username = data(secret, KEY_USERNAME);
-    Optional<String> password = data(secret, KEY_PASSWORD);
+    boolean env = isEnv(secret);
+    Optional<String> registry = data(secret, env ? ENV_HOST : KEY_REGISTRY);
+    Optional<String> username = data(secret, env ? ENV_USERNAME : KEY_USERNAME);
+    Optional<String> password = data(secret, env ? ENV_PASSWORD : KEY_PASSWORD);
     if (registry.isEmpty() || username.isEmpty() || password.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new Credential(registry.get(), username.get(), password.get()));
+    return Optional.of(
+        new Credential(
+            registry.get(),
+            username.get(),
+            password.get(),
+            env ? data(secret, ENV_URL).orElse(null) : null,
+            env ? data(secret, ENV_PROJECT).orElse(null) : null));
   }
 
   /** Whether the Secret's data is exactly what {@code credential} produces (type included). */

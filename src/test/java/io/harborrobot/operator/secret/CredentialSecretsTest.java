@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.harborrobot.operator.api.v1alpha1.HarborRobot;
+import io.harborrobot.operator.api.v1alpha1.SecretType;
 import io.harborrobot.operator.secret.CredentialSecrets.Credential;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -42,6 +43,60 @@ class CredentialSecretsTest {
     assertThat(decode(secret, "username")).isEqualTo("robot$team-a+app");
     assertThat(decode(secret, "password")).isEqualTo("s3cretVALUE1234");
     assertThat(decode(secret, "registry")).isEqualTo("harbor.example.com");
+    assertThat(CredentialSecrets.credential(secret)).contains(CREDENTIAL);
+  }
+
+  @Test
+  void anEnvSecretCarriesExactlyGitLabsHarborVariables() {
+    HarborRobot robot = robot();
+    robot.getSpec().getSecret().setType(SecretType.Env);
+    Credential full =
+        new Credential(
+            "harbor.example.com:8443",
+            "robot$team-a+app",
+            "s3cretVALUE1234",
+            "https://harbor.example.com/",
+            "team-a");
+
+    Secret secret = CredentialSecrets.build(robot, full, "n3wVALUE5678abcd", Map.of());
+
+    assertThat(secret.getType()).isEqualTo("Opaque");
+    assertThat(secret.getData().keySet())
+        .containsExactlyInAnyOrder(
+            "HARBOR_URL",
+            "HARBOR_HOST",
+            "HARBOR_OCI",
+            "HARBOR_PROJECT",
+            "HARBOR_USERNAME",
+            "HARBOR_PASSWORD",
+            CredentialSecrets.KEY_PENDING_PASSWORD);
+    assertThat(decode(secret, "HARBOR_URL")).isEqualTo("https://harbor.example.com");
+    assertThat(decode(secret, "HARBOR_HOST")).isEqualTo("harbor.example.com:8443");
+    assertThat(decode(secret, "HARBOR_OCI")).isEqualTo("oci://harbor.example.com:8443");
+    assertThat(decode(secret, "HARBOR_PROJECT")).isEqualTo("team-a");
+    assertThat(decode(secret, "HARBOR_USERNAME")).isEqualTo("robot$team-a+app");
+    assertThat(decode(secret, "HARBOR_PASSWORD")).isEqualTo("s3cretVALUE1234");
+    assertThat(CredentialSecrets.password(secret)).contains("s3cretVALUE1234");
+    assertThat(CredentialSecrets.credential(secret))
+        .contains(
+            new Credential(
+                "harbor.example.com:8443",
+                "robot$team-a+app",
+                "s3cretVALUE1234",
+                "https://harbor.example.com",
+                "team-a"));
+  }
+
+  @Test
+  void aBasicAuthSecretCarriesUsernamePasswordAndRegistry() {
+    HarborRobot robot = robot();
+    robot.getSpec().getSecret().setType(SecretType.BasicAuth);
+
+    Secret secret = CredentialSecrets.build(robot, CREDENTIAL, Map.of());
+
+    assertThat(secret.getType()).isEqualTo("kubernetes.io/basic-auth");
+    assertThat(secret.getData().keySet())
+        .containsExactlyInAnyOrder("username", "password", "registry");
     assertThat(CredentialSecrets.credential(secret)).contains(CREDENTIAL);
   }
 

@@ -19,7 +19,11 @@ public class SecretSpec {
   @Default("DockerConfigJson")
   @JsonPropertyDescription(
       "Shape of the Secret. DockerConfigJson: type kubernetes.io/dockerconfigjson with key"
-          + " .dockerconfigjson, plus username, password and registry.")
+          + " .dockerconfigjson, plus username, password and registry (an imagePullSecret)."
+          + " BasicAuth: type kubernetes.io/basic-auth with username and password, plus registry."
+          + " Env: type Opaque with HARBOR_URL, HARBOR_HOST, HARBOR_OCI, HARBOR_PROJECT,"
+          + " HARBOR_USERNAME and HARBOR_PASSWORD (for envFrom in CI jobs). Changing it replaces"
+          + " the Secret, keeping the credential.")
   private SecretType type = SecretType.DockerConfigJson;
 
   @JsonPropertyDescription("Labels copied onto the Secret.")

@@ -5,5 +5,12 @@ public enum SecretType {
   /**
    * kubernetes.io/dockerconfigjson, usable as an imagePullSecret; plus username/password/registry.
    */
-  DockerConfigJson
+  DockerConfigJson,
+  /** kubernetes.io/basic-auth: keys username and password, plus registry. */
+  BasicAuth,
+  /**
+   * Opaque, with the variables of GitLab's Harbor integration for a CI job's envFrom: HARBOR_URL,
+   * HARBOR_HOST, HARBOR_OCI, HARBOR_PROJECT, HARBOR_USERNAME, HARBOR_PASSWORD.
+   */
+  Env
 }
