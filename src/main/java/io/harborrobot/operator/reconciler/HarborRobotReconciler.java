@@ -2,16 +2,19 @@ package io.harborrobot.operator.reconciler;
 
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.harborrobot.operator.api.v1alpha1.ClusterHarborConnection;
 import io.harborrobot.operator.api.v1alpha1.Condition;
 import io.harborrobot.operator.api.v1alpha1.DeletionPolicy;
 import io.harborrobot.operator.api.v1alpha1.HarborConnection;
 import io.harborrobot.operator.api.v1alpha1.HarborRobot;
+import io.harborrobot.operator.api.v1alpha1.HarborRobotSpec;
 import io.harborrobot.operator.api.v1alpha1.HarborRobotStatus;
 import io.harborrobot.operator.harbor.HarborException;
 import io.harborrobot.operator.harbor.Robot;
 import io.harborrobot.operator.secret.CredentialSecrets;
+import io.harborrobot.operator.secret.PullSecretLinks;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -48,6 +51,7 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
 
   public static final String NAME = "harborrobot";
   static final String CONNECTION_INDEX = "connection";
+  static final String PULL_ACCOUNT_INDEX = "image-pull-service-account";
 
   /** fabric8's informers index every resource by namespace under this name already. */
   static final String NAMESPACE_INDEX =
@@ -67,6 +71,8 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
   private InformerEventSource<HarborConnection, HarborRobot> connectionSource;
   private InformerEventSource<ClusterHarborConnection, HarborRobot> clusterConnectionSource;
   private InformerEventSource<Namespace, HarborRobot> namespaceSource;
+  private InformerEventSource<ServiceAccount, HarborRobot> serviceAccountSource;
+  private PullSecretLinks pullSecretLinks;
   private ConnectionResolver resolver;
   private RobotSync sync;
   private CredentialSecretStore secrets;
@@ -152,6 +158,25 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
                         robotsBy(context, NAMESPACE_INDEX, namespace.getMetadata().getName()))
                 .build(),
             context);
+    // ServiceAccounts named in imagePullServiceAccounts: one created later gets linked at once.
+    context.getPrimaryCache().addIndexer(PULL_ACCOUNT_INDEX, HarborRobotReconciler::pullAccounts);
+    serviceAccountSource =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(ServiceAccount.class, HarborRobot.class)
+                .withName("service-accounts")
+                .withSecondaryToPrimaryMapper(
+                    sa ->
+                        robotsBy(
+                            context,
+                            PULL_ACCOUNT_INDEX,
+                            sa.getMetadata().getNamespace() + "/" + sa.getMetadata().getName()))
+                .build(),
+            context);
+    pullSecretLinks =
+        new PullSecretLinks(
+            context.getClient(),
+            (namespace, name) -> serviceAccountSource.get(new ResourceID(name, namespace)),
+            namespace -> serviceAccountSource.list(namespace).toList());
     resolver =
         new ConnectionResolver(
             (namespace, name) -> connectionSource.get(new ResourceID(name, namespace)),
@@ -160,7 +185,12 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
             name -> namespaceSource.get(new ResourceID(name)));
     secrets = new CredentialSecretStore(context.getClient(), secretSource);
     sync = new RobotSync(secrets, events, metrics, checks, clock);
-    return List.of(secretSource, connectionSource, clusterConnectionSource, namespaceSource);
+    return List.of(
+        secretSource,
+        connectionSource,
+        clusterConnectionSource,
+        namespaceSource,
+        serviceAccountSource);
   }
 
   private static Set<ResourceID> robotsBy(
@@ -214,6 +244,11 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
       HarborSession session = sessions.sessionFor(cr, connection);
       RobotSync.Outcome outcome = sync.sync(cr, session);
       removeSecretLeftBehind(cr);
+      pullSecretLinks.link(
+          cr.getMetadata().getNamespace(),
+          cr.effectiveSecretName(),
+          formerSecretNames(cr),
+          pullAccounts(cr.getSpec()));
       Robot robot = outcome.robot();
       status.setSecretName(cr.effectiveSecretName());
       status.setRobotId(robot.id());
@@ -433,7 +468,32 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
     }
   }
 
+  /** "namespace/name" of each ServiceAccount a HarborRobot wants its Secret in. */
+  private static List<String> pullAccounts(HarborRobot robot) {
+    return pullAccounts(robot.getSpec()).stream()
+        .map(name -> robot.getMetadata().getNamespace() + "/" + name)
+        .toList();
+  }
+
+  private static List<String> pullAccounts(HarborRobotSpec spec) {
+    return spec == null || spec.getImagePullServiceAccounts() == null
+        ? List.of()
+        : spec.getImagePullServiceAccounts();
+  }
+
+  /** Names the Secret had before (status), when the spec has renamed it. */
+  private static List<String> formerSecretNames(HarborRobot cr) {
+    String previous = cr.getStatus() == null ? null : cr.getStatus().getSecretName();
+    return previous == null || previous.equals(cr.effectiveSecretName())
+        ? List.of()
+        : List.of(previous);
+  }
+
   private void deleteOwnedSecret(HarborRobot cr) {
+    // Out of the ServiceAccounts first: a pull secret that names no Secret fails pulls loudly.
+    List<String> names = new java.util.ArrayList<>(formerSecretNames(cr));
+    names.add(cr.effectiveSecretName());
+    pullSecretLinks.unlinkAll(cr.getMetadata().getNamespace(), names);
     // Garbage collection would remove it too (owner reference); deleting it now also covers
     // clusters, like the sandbox, without a garbage collector.
     secrets.deleteOwned(cr, cr.effectiveSecretName());

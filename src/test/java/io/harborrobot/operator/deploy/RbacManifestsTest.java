@@ -59,23 +59,25 @@ class RbacManifestsTest {
    * without a group). Nothing else may be granted, and all of it must be.
    */
   private static final Map<String, Set<String>> USED =
-      Map.of(
+      Map.ofEntries(
           // JOSDK's informer and its re-read after a conflict; finalizers by JSON patch
-          "harborrobots.harborrobot.io", Set.of("get", "list", "watch", "patch"),
+          Map.entry("harborrobots.harborrobot.io", Set.of("get", "list", "watch", "patch")),
           // PrimaryUpdateAndCacheUtils.updateStatusAndCacheResource: a PUT on /status
-          "harborrobots.harborrobot.io/status", Set.of("update"),
+          Map.entry("harborrobots.harborrobot.io/status", Set.of("update")),
           // owner references with blockOwnerDeletion (OwnerReferencesPermissionEnforcement)
-          "harborrobots.harborrobot.io/finalizers", Set.of("update"),
-          "harborconnections.harborrobot.io", READ,
-          "harborconnections.harborrobot.io/status", Set.of("update"),
-          "clusterharborconnections.harborrobot.io", READ,
-          "clusterharborconnections.harborrobot.io/status", Set.of("update"),
+          Map.entry("harborrobots.harborrobot.io/finalizers", Set.of("update")),
+          Map.entry("harborconnections.harborrobot.io", READ),
+          Map.entry("harborconnections.harborrobot.io/status", Set.of("update")),
+          Map.entry("clusterharborconnections.harborrobot.io", READ),
+          Map.entry("clusterharborconnections.harborrobot.io/status", Set.of("update")),
           // CredentialSecretStore and HarborSessions: never patch
-          "secrets", SECRET_VERBS,
+          Map.entry("secrets", SECRET_VERBS),
           // EventRecorder: create only
-          "events", Set.of("create"),
+          Map.entry("events", Set.of("create")),
+          // PullSecretLinks: imagePullSecrets of the ServiceAccounts a HarborRobot names
+          Map.entry("serviceaccounts", Set.of("get", "list", "watch", "update")),
           // namespaceSelector of ClusterHarborConnection access rules
-          "namespaces", READ);
+          Map.entry("namespaces", READ));
 
   /** The resources of {@link #USED} that only a ClusterRole can grant. */
   private static final Set<String> CLUSTER_SCOPED =

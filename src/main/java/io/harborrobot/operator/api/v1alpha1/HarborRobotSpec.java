@@ -8,6 +8,7 @@ import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
+import java.util.ArrayList;
 import java.util.List;
 
 /** Desired state of a Harbor project robot account and of the Secret holding its credentials. */
@@ -104,6 +105,16 @@ public class HarborRobotSpec {
           + " A robot another HarborRobot manages is never taken.")
   private Boolean adoptExisting = false;
 
+  @Size(max = 64)
+  @JsonPropertyDescription(
+      "ServiceAccounts in this namespace whose imagePullSecrets get the Secret, so their pods pull"
+          + " with it. Entries already there are kept; only the entry the operator added is"
+          + " removed when the ServiceAccount leaves this list or the HarborRobot is deleted."
+          + " ServiceAccounts created later are linked when they appear.")
+  private List<
+          @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$") String>
+      imagePullServiceAccounts = new ArrayList<>();
+
   @Default("Delete")
   @JsonPropertyDescription(
       "What happens to the robot in Harbor when this resource is deleted: Delete (default) or"
@@ -196,6 +207,14 @@ public class HarborRobotSpec {
 
   public void setAdoptExisting(Boolean adoptExisting) {
     this.adoptExisting = adoptExisting;
+  }
+
+  public List<String> getImagePullServiceAccounts() {
+    return imagePullServiceAccounts;
+  }
+
+  public void setImagePullServiceAccounts(List<String> imagePullServiceAccounts) {
+    this.imagePullServiceAccounts = imagePullServiceAccounts;
   }
 
   public DeletionPolicy getDeletionPolicy() {
