@@ -41,7 +41,7 @@ public final class ConnectionChecks {
   private final Map<String, Probe> lastProbes = new ConcurrentHashMap<>();
 
   /** What was probed last: the spec generation and Secrets it saw, when, and with what result. */
-  private record Probe(Long generation, String secretVersions, Instant at, boolean ok) {}
+  private record Probe(String object, String secretVersions, Instant at, boolean ok) {}
 
   public ConnectionChecks(
       HarborSessions sessions,
@@ -84,7 +84,7 @@ public final class ConnectionChecks {
     Probe last = lastProbes.get(key);
     boolean due =
         last == null
-            || !Objects.equals(last.generation(), generation)
+            || !Objects.equals(last.object(), connection.uid() + "/" + generation)
             || !last.secretVersions().equals(versions)
             || !last.ok()
             || !now.isBefore(last.at().plus(period));
@@ -125,7 +125,7 @@ public final class ConnectionChecks {
       message = problem.getMessage();
       LOG.warn("{}: {} {}", connection.display(), reason, problem.detail());
     }
-    lastProbes.put(key, new Probe(generation, versions, now, ok));
+    lastProbes.put(key, new Probe(connection.uid() + "/" + generation, versions, now, ok));
     boolean changed = setCondition(status, Conditions.READY, ok, reason, message, generation);
     if (changed) {
       if (ok) {

@@ -149,6 +149,23 @@ public final class DesiredRobot {
     return drift;
   }
 
+  /**
+   * Whether {@code robot}, as Harbor returns it, is this spec's robot: a project robot whose one
+   * permission scope is this project and whose full name ends in {@code <project>+<robotName>}. A
+   * name alone is not enough: project "app" would match "robot$payments-app+ci". Robot ids are
+   * recorded in a Secret that tenants may edit, so an id is only trusted for the right robot.
+   */
+  public boolean isThisRobot(Robot robot) {
+    if (robot == null || !LEVEL_PROJECT.equals(robot.level()) || !isNamed(robot.name())) {
+      return false;
+    }
+    List<RobotPermission> scopes = robot.permissions();
+    return scopes != null
+        && !scopes.isEmpty()
+        && scopes.stream()
+            .allMatch(p -> LEVEL_PROJECT.equals(p.kind()) && project.equals(p.namespace()));
+  }
+
   /** Whether {@code name}, as Harbor returns it, is this robot's full name (any prefix). */
   public boolean isNamed(String name) {
     // Neither project nor robot names may contain '+', so the suffix "+<robot>" is anchored at

@@ -182,7 +182,15 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
             (namespace, name) -> connectionSource.get(new ResourceID(name, namespace)),
             name -> clusterConnectionSource.get(new ResourceID(name)),
             () -> clusterConnectionSource.list().toList(),
-            name -> namespaceSource.get(new ResourceID(name)));
+            // A namespace the informer has not seen yet is read from the API server: its labels
+            // decide access, and "no labels" could match a rule written as an exclusion.
+            name ->
+                namespaceSource
+                    .get(new ResourceID(name))
+                    .or(
+                        () ->
+                            Optional.ofNullable(
+                                context.getClient().namespaces().withName(name).get())));
     secrets = new CredentialSecretStore(context.getClient(), secretSource);
     sync = new RobotSync(secrets, events, metrics, checks, clock);
     return List.of(
@@ -460,9 +468,15 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
       if (Reasons.NOT_ALLOWED.equals(p.reason())) {
         return Optional.empty();
       }
-      if (Reasons.CONNECTION_NOT_FOUND.equals(p.reason())
-          || Reasons.INVALID_CONNECTION.equals(p.reason())) {
-        return Optional.of(sessions.lastSession(cr).orElseThrow(() -> p));
+      // A namespace being deleted takes its HarborConnection and credentials with it: the last
+      // session of that same HarborConnection may still clean up. Never for another connection
+      // than the one the spec names, and never for a ClusterHarborConnection (whose removal
+      // is the platform team's, and whose access the spec could otherwise dodge).
+      String named = ConnectionResolver.indexKeys(cr).get(0);
+      if ((Reasons.CONNECTION_NOT_FOUND.equals(p.reason())
+              || Reasons.INVALID_CONNECTION.equals(p.reason()))
+          && named.startsWith(ResolvedConnection.NAMESPACED + "/")) {
+        return Optional.of(sessions.lastSession(cr, named).orElseThrow(() -> p));
       }
       throw p;
     }

@@ -65,6 +65,7 @@ public class HarborSessions {
         || !entry.createdAt().plus(credentialsMaxAge).isAfter(now)) {
       entry = new Entry(specVersion(connection), now, open(connection));
       sessions.put(key, entry);
+      forgetUnused(now);
     }
     lastByRobot.put(robotKey(robot), key);
     return entry.session();
@@ -79,12 +80,17 @@ public class HarborSessions {
   public HarborSession probe(ResolvedConnection connection) {
     HarborSession session = open(connection);
     sessions.put(connection.key(), new Entry(specVersion(connection), clock.instant(), session));
+    forgetUnused(clock.instant());
     return session;
   }
 
-  /** The last session built for the connection {@code robot} last used, however old. */
-  public Optional<HarborSession> lastSession(HarborRobot robot) {
+  /**
+   * The last session {@code robot} used, however old, if it was of the connection {@code key}
+   * ({@link ResolvedConnection#key()}).
+   */
+  public Optional<HarborSession> lastSession(HarborRobot robot, String key) {
     return Optional.ofNullable(lastByRobot.get(robotKey(robot)))
+        .filter(key::equals)
         .map(sessions::get)
         .map(Entry::session);
   }
@@ -97,16 +103,29 @@ public class HarborSessions {
     }
   }
 
+  /**
+   * Drops sessions nobody renewed for twice their lifetime (a deleted connection's): they hold
+   * admin credentials, which are kept only as long as they are used.
+   */
+  private void forgetUnused(Instant now) {
+    sessions
+        .values()
+        .removeIf(e -> e.createdAt().plus(credentialsMaxAge.multipliedBy(2)).isBefore(now));
+  }
+
   /** Forgets everything about {@code robot} (it is gone). */
   public void forget(HarborRobot robot) {
     lastByRobot.remove(robotKey(robot));
   }
 
-  /** The spec's generation: a status written by the connection controller keeps the session. */
+  /**
+   * The connection object and its spec's generation: a status written by the connection controller
+   * keeps the session; a connection deleted and created again under the same name does not.
+   */
   private static String specVersion(ResolvedConnection connection) {
-    return connection.generation() == null
-        ? connection.version()
-        : "generation " + connection.generation();
+    return connection.uid()
+        + "/"
+        + (connection.generation() == null ? connection.version() : connection.generation());
   }
 
   private static String robotKey(HarborRobot robot) {

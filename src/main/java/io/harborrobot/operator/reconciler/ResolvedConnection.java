@@ -17,6 +17,7 @@ import io.harborrobot.operator.api.v1alpha1.HarborConnectionStatus;
  * @param version the connection's resourceVersion (a session is rebuilt when it changes)
  * @param generation the connection's metadata.generation
  * @param status the connection's status, null before the connection controller wrote one
+ * @param uid the connection's uid (a connection created again under the same name is another)
  */
 public record ResolvedConnection(
     String kind,
@@ -26,7 +27,8 @@ public record ResolvedConnection(
     HarborConnectionSpec spec,
     String version,
     Long generation,
-    HarborConnectionStatus status) {
+    HarborConnectionStatus status,
+    String uid) {
 
   public static final String NAMESPACED = "HarborConnection";
   public static final String CLUSTER = "ClusterHarborConnection";
@@ -42,7 +44,8 @@ public record ResolvedConnection(
         connection.getSpec(),
         connection.getMetadata().getResourceVersion(),
         connection.getMetadata().getGeneration(),
-        connection.getStatus());
+        connection.getStatus(),
+        connection.getMetadata().getUid());
   }
 
   /** A ClusterHarborConnection: its Secrets are where its credentialsSecretRef says. */
@@ -57,7 +60,8 @@ public record ResolvedConnection(
         connection.getSpec(),
         connection.getMetadata().getResourceVersion(),
         connection.getMetadata().getGeneration(),
-        connection.getStatus());
+        connection.getStatus(),
+        connection.getMetadata().getUid());
   }
 
   /** Kind/name, as status and messages show it. */

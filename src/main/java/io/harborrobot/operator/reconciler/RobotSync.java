@@ -542,7 +542,7 @@ public class RobotSync {
       boolean mayAdopt) {
     Set<Long> knownIds = recordedRobotIds(cr, marks);
     for (long id : knownIds) {
-      Optional<Robot> byId = harbor.getRobot(id).filter(r -> desired.isNamed(r.name()));
+      Optional<Robot> byId = harbor.getRobot(id).filter(desired::isThisRobot);
       if (byId.isPresent()) {
         return new Found(byId.get(), false);
       }

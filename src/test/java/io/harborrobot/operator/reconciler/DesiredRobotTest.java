@@ -115,4 +115,57 @@ class DesiredRobotTest {
     assertThat(desired.isNamed("robot$team-a+ci2")).isFalse();
     assertThat(desired.isNamed("robot$team-b+ci")).isFalse();
   }
+
+  @Test
+  void aRecordedIdIsTrustedOnlyForARobotOfThisProject() {
+    DesiredRobot desired = DesiredRobot.of(pullRobot("app", "ci"));
+    Robot ours =
+        new Robot(
+            1L,
+            "robot$app+ci",
+            "",
+            "project",
+            -1L,
+            true,
+            false,
+            -1L,
+            List.of(
+                new RobotPermission("project", "app", List.of(Access.allow("repository", "pull")))),
+            null,
+            null);
+    Robot suffixTwin =
+        new Robot(
+            2L,
+            "robot$payments-app+ci",
+            "",
+            "project",
+            -1L,
+            true,
+            false,
+            -1L,
+            List.of(
+                new RobotPermission(
+                    "project", "payments-app", List.of(Access.allow("repository", "pull")))),
+            null,
+            null);
+    Robot system =
+        new Robot(
+            3L,
+            "robot$app+ci",
+            "",
+            "system",
+            -1L,
+            true,
+            false,
+            -1L,
+            List.of(
+                new RobotPermission("project", "app", List.of(Access.allow("repository", "pull")))),
+            null,
+            null);
+
+    assertThat(desired.isThisRobot(ours)).isTrue();
+    assertThat(desired.isNamed(suffixTwin.name())).as("the name alone would match").isTrue();
+    assertThat(desired.isThisRobot(suffixTwin)).isFalse();
+    assertThat(desired.isThisRobot(system)).isFalse();
+  }
 }

@@ -16,9 +16,11 @@ import io.harborrobot.operator.api.v1alpha1.HarborRobot;
 import io.harborrobot.operator.api.v1alpha1.SecretReference;
 import io.harborrobot.operator.reconciler.Reasons;
 import io.harborrobot.operator.sandbox.HarborEmulator;
+import io.harborrobot.operator.secret.CredentialSecrets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -261,5 +263,63 @@ class TenancyIT {
                 .list()
                 .getItems())
         .hasSize(1);
+  }
+
+  @Test
+  void aRobotIdForgedInTheTenantsSecretNeverReachesAnotherProjectsRobot() {
+    String tenant = harness.newTeam();
+    String victimProject = "victim-" + tenant;
+    harbor.createProject(victimProject);
+    long victim = harbor.createRobotByHand(victimProject, "ci", Set.of("repository:pull"), -1);
+    harness.create(pullRobot(tenant, "ci"));
+    long own = harness.awaitReady(tenant, "ci").getStatus().getRobotId();
+
+    // The tenant may edit its own Secret: it points the bookkeeping at the victim's robot.
+    harness
+        .client()
+        .secrets()
+        .inNamespace(tenant)
+        .withName("ci")
+        .edit(
+            s -> {
+              s.getMetadata()
+                  .getAnnotations()
+                  .put(CredentialSecrets.ROBOT_ID, Long.toString(victim));
+              return s;
+            });
+    await().pollDelay(Duration.ofSeconds(3)).until(() -> true);
+    harness.client().resource(harness.get(tenant, "ci")).delete();
+    await().atMost(Duration.ofSeconds(30)).until(() -> harness.get(tenant, "ci") == null);
+
+    assertThat(harbor.robot(victim)).as("another project's robot is untouched").isPresent();
+    assertThat(harbor.robot(victim).orElseThrow().updateTime())
+        .isEqualTo(harbor.robot(victim).orElseThrow().creationTime());
+    assertThat(harbor.robot(own)).as("the tenant's own robot was deleted").isEmpty();
+  }
+
+  @Test
+  void pointingAWithdrawnRobotElsewhereDoesNotGetItsDeletionSent() {
+    String team = harness.newTenant(Map.of());
+    String shared = connection(rule(List.of(team), team));
+    harness.create(viaCluster(team, "dodger", shared));
+    long id = harness.awaitReady(team, "dodger").getStatus().getRobotId();
+    harness.editClusterConnection(shared, c -> c.getSpec().setAccess(List.of()));
+    harness.awaitReason(team, "dodger", Reasons.NOT_ALLOWED);
+
+    // The tenant points the robot at a connection that does not exist, then deletes it: the
+    // operator's last session for the robot must not be used to reach Harbor.
+    harness.edit(
+        team,
+        "dodger",
+        r ->
+            r.getSpec()
+                .setConnectionRef(new ConnectionRef(ConnectionKind.HarborConnection, "gone")));
+    harness.awaitReason(team, "dodger", Reasons.CONNECTION_NOT_FOUND);
+    int requestsBefore = requestsForRobots().size();
+    harness.client().resource(harness.get(team, "dodger")).delete();
+    await().pollDelay(Duration.ofSeconds(3)).until(() -> true);
+
+    assertThat(harbor.robot(id)).isPresent();
+    assertThat(requestsForRobots()).hasSize(requestsBefore);
   }
 }
