@@ -65,6 +65,8 @@ public final class OperatorHarness implements AutoCloseable {
   private final HarborClientFactory clients;
   private final TestClock clock = TestClock.running();
   private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+  private Duration resync = RESYNC;
+  private Duration credentialChecks = CREDENTIAL_CHECKS;
   private OperatorRuntime operator;
 
   private OperatorHarness(
@@ -85,13 +87,32 @@ public final class OperatorHarness implements AutoCloseable {
   public static final RetryPolicy FAST_RETRY =
       new RetryPolicy(4, Duration.ofMillis(50), 2.0, Duration.ofMillis(500), Duration.ofSeconds(3));
 
+  /**
+   * With resyncs and credential checks ten minutes apart, as in production: anything a test sees
+   * happen within its timeouts was started by a watch event, so the event wiring is what it tests.
+   */
+  public static OperatorHarness startEventDriven() {
+    return start(
+        new OkHttpHarborClientFactory(
+            ClientSettings.defaults().withRetry(FAST_RETRY), new SimpleMeterRegistry()),
+        Duration.ofMinutes(10),
+        Duration.ofMinutes(10));
+  }
+
   /** With Harbor clients from {@code clients} (e.g. with short timeouts). */
   public static OperatorHarness start(HarborClientFactory clients) {
+    return start(clients, RESYNC, CREDENTIAL_CHECKS);
+  }
+
+  private static OperatorHarness start(
+      HarborClientFactory clients, Duration resync, Duration credentialChecks) {
     InMemoryKubernetes kubernetes = InMemoryKubernetes.start();
     HarborEmulator harbor = HarborEmulator.start();
     harbor.setAdminCredentials(Sandbox.ADMIN_USER, Sandbox.ADMIN_PASSWORD);
     harbor.setLoginLockout(Duration.ZERO);
     OperatorHarness harness = new OperatorHarness(kubernetes, harbor, clients);
+    harness.resync = resync;
+    harness.credentialChecks = credentialChecks;
     harbor.setClock(harness.clock);
     harness.startOperator();
     return harness;
@@ -104,9 +125,9 @@ public final class OperatorHarness implements AutoCloseable {
             kubernetes.client(),
             Sandbox.servedBy(harbor, clients),
             OperatorConfig.defaults()
-                .withResyncPeriod(RESYNC)
+                .withResyncPeriod(resync)
                 .withRetry(Duration.ofMillis(200), Duration.ofSeconds(2))
-                .withCredentialCheckPeriod(CREDENTIAL_CHECKS)
+                .withCredentialCheckPeriod(credentialChecks)
                 .withConnectionCheckPeriod(CONNECTION_CHECKS),
             clock,
             meters);

@@ -30,7 +30,8 @@ class ConnectionStatusIT {
 
   @BeforeEach
   void start() {
-    harness = OperatorHarness.start();
+    // Resyncs ten minutes apart: robots that recover do so on the connection's status event.
+    harness = OperatorHarness.startEventDriven();
     harbor = harness.harbor();
   }
 

@@ -28,7 +28,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Multi-tenancy (DESIGN.md §3.2, §4.6): who may use which connection for which project. Each test
- * has an operator and a Harbor of its own, so "no request reached Harbor" can be checked exactly.
+ * has an operator and a Harbor of its own, so "no request reached Harbor" can be checked exactly,
+ * and the operator resyncs only every ten minutes, so a rule, label or default change is seen
+ * through its watch events or not at all.
  */
 class TenancyIT {
 
@@ -38,7 +40,7 @@ class TenancyIT {
 
   @BeforeEach
   void start() {
-    harness = OperatorHarness.start();
+    harness = OperatorHarness.startEventDriven();
     harbor = harness.harbor();
   }
 
