@@ -295,17 +295,24 @@ public final class OperatorHarness implements AutoCloseable {
     return rule;
   }
 
-  /** Changes a ClusterHarborConnection the way kubectl edit does. */
+  /**
+   * Changes a ClusterHarborConnection the way kubectl edit does, again when the connection
+   * controller wrote its status in between.
+   */
   public ClusterHarborConnection editClusterConnection(
       String name, Consumer<ClusterHarborConnection> change) {
-    return client()
-        .resources(ClusterHarborConnection.class)
-        .withName(name)
-        .edit(
-            c -> {
-              change.accept(c);
-              return c;
-            });
+    for (int attempt = 1; ; attempt++) {
+      ClusterHarborConnection current =
+          client().resources(ClusterHarborConnection.class).withName(name).get();
+      change.accept(current);
+      try {
+        return client().resource(current).update();
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt == 10) {
+          throw e;
+        }
+      }
+    }
   }
 
   /** A pull robot in {@code team}'s project; adjust the spec before {@link #create}. */

@@ -3,10 +3,14 @@ package io.harborrobot.operator.sandbox;
 import ch.qos.logback.classic.Level;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.harborrobot.operator.api.v1alpha1.ClusterHarborConnection;
 import io.harborrobot.operator.api.v1alpha1.Condition;
 import io.harborrobot.operator.api.v1alpha1.HarborConnection;
 import io.harborrobot.operator.api.v1alpha1.HarborRobot;
@@ -107,23 +111,34 @@ public final class Sandbox implements AutoCloseable {
     }
   }
 
+  /** Kinds the in-memory API server stores as they are; nothing runs them (no pods start). */
+  private static final Map<String, Class<? extends HasMetadata>> KINDS =
+      Map.of(
+          "HarborRobot", HarborRobot.class,
+          "HarborConnection", HarborConnection.class,
+          "ClusterHarborConnection", ClusterHarborConnection.class,
+          "Secret", Secret.class,
+          "ServiceAccount", ServiceAccount.class,
+          "Deployment", Deployment.class,
+          "Namespace", Namespace.class);
+
   private static HasMetadata parse(Path file, String document) {
     Map<?, ?> raw = Serialization.unmarshal(document, Map.class);
     Object kind = raw == null ? null : raw.get("kind");
-    Class<? extends HasMetadata> type =
-        switch (String.valueOf(kind)) {
-          case "HarborRobot" -> HarborRobot.class;
-          case "HarborConnection" -> HarborConnection.class;
-          case "Secret" -> Secret.class;
-          default ->
-              throw new IllegalArgumentException(
-                  file
-                      + ": kind "
-                      + kind
-                      + " is not supported by the sandbox (HarborRobot, HarborConnection, Secret)");
-        };
+    Class<? extends HasMetadata> type = KINDS.get(String.valueOf(kind));
+    if (type == null) {
+      throw new IllegalArgumentException(
+          file
+              + ": kind "
+              + kind
+              + " is not supported by the sandbox ("
+              + String.join(", ", new TreeSet<>(KINDS.keySet()))
+              + ")");
+    }
     HasMetadata object = Serialization.unmarshal(document, type);
-    if (object.getMetadata().getNamespace() == null) {
+    boolean clusterScoped =
+        object instanceof Namespace || object instanceof ClusterHarborConnection;
+    if (object.getMetadata().getNamespace() == null && !clusterScoped) {
       object.getMetadata().setNamespace("default");
     }
     return object;

@@ -1,7 +1,14 @@
 package io.harborrobot.operator.sandbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.LocalObjectReference;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.harborrobot.operator.api.v1alpha1.HarborRobot;
+import io.harborrobot.operator.config.OperatorConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -48,14 +55,53 @@ class SandboxIT {
     assertThat(exited).as(output).isTrue();
     assertThat(process.exitValue()).as(output).isZero();
     assertThat(output)
-        .contains("All 2 HarborRobots are Ready.")
+        .contains("All 5 HarborRobots are Ready.")
+        .contains("robot$team-b+tenant-pull")
         .contains("robot$team-a+app-pull")
         .contains("robot$team-a+gitlab-ci")
+        .contains("robot$team-a+ci-runner")
+        .contains("robot$team-a+builder-pull")
+        .contains("applied deployment/web")
+        .contains("applied serviceaccount/builder")
+        .contains("Opaque")
         .contains("kubernetes.io/dockerconfigjson");
-    assertThat(output.lines().filter(l -> l.startsWith("team-a") && l.endsWith(" ok")))
-        .as("both Secrets log in to the emulator's registry\n%s", output)
-        .hasSize(2);
+    assertThat(output.lines().filter(l -> l.startsWith("team-") && l.endsWith(" ok")))
+        .as("every Secret logs in to the emulator's registry\n%s", output)
+        .hasSize(5);
     assertThat(output).doesNotMatch(SECRET_SHAPE);
+  }
+
+  @Test
+  void everyExampleIsAppliedAndDoesWhatItsCommentSays() {
+    try (Sandbox sandbox =
+        Sandbox.start(
+            OperatorConfig.defaults()
+                .withResyncPeriod(Duration.ofSeconds(30))
+                .withRetry(Duration.ofMillis(200), Duration.ofSeconds(2)))) {
+      List<HasMetadata> manifests = Sandbox.load(Path.of("examples"));
+      sandbox.apply(manifests, new PrintStream(new ByteArrayOutputStream()));
+
+      await().atMost(Duration.ofSeconds(60)).until(sandbox::allReady);
+
+      assertThat(sandbox.robots())
+          .hasSize((int) manifests.stream().filter(HarborRobot.class::isInstance).count());
+      var builder =
+          sandbox.client().serviceAccounts().inNamespace("team-a").withName("builder").get();
+      assertThat(builder.getImagePullSecrets())
+          .extracting(LocalObjectReference::getName)
+          .containsExactly("registry-mirror", "builder-pull");
+      Secret env =
+          sandbox.client().secrets().inNamespace("team-a").withName("ci-runner-harbor").get();
+      assertThat(env.getType()).isEqualTo("Opaque");
+      assertThat(env.getData()).containsKeys("HARBOR_URL", "HARBOR_PASSWORD");
+      Deployment web =
+          sandbox.client().apps().deployments().inNamespace("team-a").withName("web").get();
+      String pullSecret =
+          web.getSpec().getTemplate().getSpec().getImagePullSecrets().get(0).getName();
+      assertThat(sandbox.client().secrets().inNamespace("team-a").withName(pullSecret).get())
+          .as("the Deployment's pull secret exists")
+          .isNotNull();
+    }
   }
 
   @Test
