@@ -38,6 +38,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
@@ -67,6 +68,7 @@ public final class OperatorHarness implements AutoCloseable {
   private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
   private Duration resync = RESYNC;
   private Duration credentialChecks = CREDENTIAL_CHECKS;
+  private Set<String> namespaces = Set.of();
   private OperatorRuntime operator;
 
   private OperatorHarness(
@@ -99,13 +101,36 @@ public final class OperatorHarness implements AutoCloseable {
         Duration.ofMinutes(10));
   }
 
+  /**
+   * Watching only {@code namespaces} (as with --namespaces), whose namespaces {@link #newTeam()}
+   * then has to create under those names: see {@link #newTeam(String)}.
+   */
+  public static OperatorHarness startWatching(Set<String> namespaces) {
+    OperatorHarness harness =
+        start(
+            new OkHttpHarborClientFactory(
+                ClientSettings.defaults().withRetry(FAST_RETRY), new SimpleMeterRegistry()),
+            RESYNC,
+            CREDENTIAL_CHECKS,
+            namespaces);
+    return harness;
+  }
+
   /** With Harbor clients from {@code clients} (e.g. with short timeouts). */
   public static OperatorHarness start(HarborClientFactory clients) {
-    return start(clients, RESYNC, CREDENTIAL_CHECKS);
+    return start(clients, RESYNC, CREDENTIAL_CHECKS, Set.of());
   }
 
   private static OperatorHarness start(
       HarborClientFactory clients, Duration resync, Duration credentialChecks) {
+    return start(clients, resync, credentialChecks, Set.of());
+  }
+
+  private static OperatorHarness start(
+      HarborClientFactory clients,
+      Duration resync,
+      Duration credentialChecks,
+      Set<String> namespaces) {
     InMemoryKubernetes kubernetes = InMemoryKubernetes.start();
     HarborEmulator harbor = HarborEmulator.start();
     harbor.setAdminCredentials(Sandbox.ADMIN_USER, Sandbox.ADMIN_PASSWORD);
@@ -113,6 +138,7 @@ public final class OperatorHarness implements AutoCloseable {
     OperatorHarness harness = new OperatorHarness(kubernetes, harbor, clients);
     harness.resync = resync;
     harness.credentialChecks = credentialChecks;
+    harness.namespaces = namespaces;
     harbor.setClock(harness.clock);
     harness.startOperator();
     return harness;
@@ -128,7 +154,8 @@ public final class OperatorHarness implements AutoCloseable {
                 .withResyncPeriod(resync)
                 .withRetry(Duration.ofMillis(200), Duration.ofSeconds(2))
                 .withCredentialCheckPeriod(credentialChecks)
-                .withConnectionCheckPeriod(CONNECTION_CHECKS),
+                .withConnectionCheckPeriod(CONNECTION_CHECKS)
+                .withNamespaces(namespaces),
             clock,
             meters);
   }
@@ -191,9 +218,17 @@ public final class OperatorHarness implements AutoCloseable {
     return newTeam(spec -> {});
   }
 
+  /** {@link #newTeam()} under a chosen name (e.g. one the operator watches). */
+  public String newTeam(String name) {
+    return newTeam(name, spec -> {});
+  }
+
   /** {@link #newTeam()} with the connection's spec adjusted by {@code adjust}. */
   public String newTeam(Consumer<HarborConnectionSpec> adjust) {
-    String team = "team-" + COUNTER.incrementAndGet();
+    return newTeam("team-" + COUNTER.incrementAndGet(), adjust);
+  }
+
+  private String newTeam(String team, Consumer<HarborConnectionSpec> adjust) {
     client()
         .namespaces()
         .resource(new NamespaceBuilder().withNewMetadata().withName(team).endMetadata().build())
