@@ -15,6 +15,7 @@ import io.harborrobot.operator.api.v1alpha1.ClusterHarborConnectionSpec;
 import io.harborrobot.operator.api.v1alpha1.Condition;
 import io.harborrobot.operator.api.v1alpha1.HarborConnection;
 import io.harborrobot.operator.api.v1alpha1.HarborConnectionSpec;
+import io.harborrobot.operator.api.v1alpha1.HarborConnectionStatus;
 import io.harborrobot.operator.api.v1alpha1.HarborRobot;
 import io.harborrobot.operator.api.v1alpha1.SecretReference;
 import io.harborrobot.operator.config.OperatorConfig;
@@ -320,6 +321,17 @@ public final class OperatorHarness implements AutoCloseable {
     connection.setSpec(spec);
     adjust.accept(connection);
     return client().resource(connection).create();
+  }
+
+  /** Waits until ClusterHarborConnection {@code name} has a status that passes {@code check}. */
+  public HarborConnectionStatus awaitClusterConnectionStatus(
+      String name, Predicate<HarborConnectionStatus> check) {
+    return await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                client().resources(ClusterHarborConnection.class).withName(name).get().getStatus(),
+            s -> s != null && check.test(s));
   }
 
   /** An access rule for namespaces by name and projects by pattern. */

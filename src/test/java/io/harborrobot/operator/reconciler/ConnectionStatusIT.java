@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Event;
 import io.harborrobot.operator.OperatorHarness;
-import io.harborrobot.operator.api.v1alpha1.ClusterHarborConnection;
 import io.harborrobot.operator.api.v1alpha1.Condition;
 import io.harborrobot.operator.api.v1alpha1.HarborConnection;
 import io.harborrobot.operator.api.v1alpha1.HarborConnectionStatus;
@@ -153,17 +152,8 @@ class ConnectionStatusIT {
         "shared", c -> c.getSpec().setAccess(List.of(rule(List.of(team), team))));
 
     HarborConnectionStatus status =
-        await()
-            .atMost(Duration.ofSeconds(30))
-            .until(
-                () ->
-                    harness
-                        .client()
-                        .resources(ClusterHarborConnection.class)
-                        .withName("shared")
-                        .get()
-                        .getStatus(),
-                s -> ready(s).map(c -> "Connected".equals(c.getReason())).orElse(false));
+        harness.awaitClusterConnectionStatus(
+            "shared", s -> ready(s).map(c -> "Connected".equals(c.getReason())).orElse(false));
 
     assertThat(status.getHarborVersion()).isEqualTo(harbor.harborVersion());
   }

@@ -3,14 +3,11 @@ package io.harborrobot.operator.tenancy;
 import static io.harborrobot.operator.OperatorHarness.pullRobot;
 import static io.harborrobot.operator.OperatorHarness.rule;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import io.harborrobot.operator.OperatorHarness;
-import io.harborrobot.operator.api.v1alpha1.ClusterHarborConnection;
 import io.harborrobot.operator.api.v1alpha1.ConnectionKind;
 import io.harborrobot.operator.api.v1alpha1.ConnectionRef;
 import io.harborrobot.operator.api.v1alpha1.HarborRobot;
-import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
@@ -55,17 +52,7 @@ class WatchedNamespacesIT {
         .setConnectionRef(new ConnectionRef(ConnectionKind.ClusterHarborConnection, "shared"));
     harness.create(viaCluster);
     harness.awaitReady(tenant, "via-cluster");
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .until(
-            () ->
-                harness
-                    .client()
-                    .resources(ClusterHarborConnection.class)
-                    .withName("shared")
-                    .get()
-                    .getStatus(),
-            s -> s != null && s.getHarborVersion() != null);
+    harness.awaitClusterConnectionStatus("shared", s -> s.getHarborVersion() != null);
 
     assertThat(harness.get(other, "outside").getStatus()).isNull();
     assertThat(harness.get(other, "outside").getMetadata().getFinalizers()).isEmpty();
