@@ -26,6 +26,12 @@ public interface HarborClient {
    */
   Optional<Robot> findProjectRobot(Project project, String robotName);
 
+  /**
+   * Finds a system robot by its name (without prefix) through GET {@code
+   * /robots?q=Level=system,name=<name>}: an exact match on the stored name, one request.
+   */
+  Optional<Robot> findSystemRobot(String robotName);
+
   /** GET /api/v2.0/robots/{id}; empty on 404. */
   Optional<Robot> getRobot(long id);
 

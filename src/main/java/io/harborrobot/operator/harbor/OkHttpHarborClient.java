@@ -347,6 +347,40 @@ public final class OkHttpHarborClient implements HarborClient {
         "GET " + ROUTE_ROBOTS, 200, null, "more than " + MAX_PAGES + " pages of robots");
   }
 
+  @Override
+  public Optional<Robot> findSystemRobot(String robotName) {
+    Objects.requireNonNull(robotName, "robotName");
+    if (!ROBOT_NAME.matcher(robotName).matches()) {
+      throw new IllegalArgumentException(
+          "not a valid Harbor robot name (lowercase letters, digits, single . _ -): " + robotName);
+    }
+    // name= is an exact match on the stored name, which for a system robot is its name.
+    HttpUrl url =
+        api("robots")
+            .addQueryParameter("q", "Level=system,name=" + robotName)
+            .addQueryParameter("page", "1")
+            .addQueryParameter("page_size", Integer.toString(PAGE_SIZE))
+            .build();
+    RobotPage result =
+        call(
+            "GET",
+            ROUTE_ROBOTS,
+            url,
+            null,
+            null,
+            admin,
+            List.of(),
+            reply ->
+                new RobotPage(
+                    reply.<List<Robot>>json(robotList),
+                    reply.header("X-Total-Count"),
+                    reply.header("Link")));
+    return result.robots().stream()
+        .filter(r -> r != null && r.name() != null && r.name().endsWith(robotName))
+        .filter(r -> "system".equals(r.level()))
+        .findFirst();
+  }
+
   /**
    * One page of a robot list. Whether another page follows comes from {@code X-Total-Count} when it
    * is given ({@code page * page_size >= total} ends it), otherwise from a {@code rel="next"} entry

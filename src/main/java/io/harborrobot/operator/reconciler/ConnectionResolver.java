@@ -137,10 +137,18 @@ public final class ConnectionResolver {
     String namespace = robot.getMetadata().getNamespace();
     Map<String, String> labels =
         namespaces.apply(namespace).map(n -> n.getMetadata().getLabels()).orElse(Map.of());
-    AccessPolicy.Decision decision =
-        AccessPolicy.evaluate(cluster, namespace, labels, robot.getSpec().getProject(), false);
-    if (!decision.allowed()) {
-      throw new ReconcileProblem(Reasons.NOT_ALLOWED, decision.message(), false);
+    // A System-level robot needs system level allowed for every project it names.
+    boolean system = robot.getSpec().isSystemLevel();
+    List<String> projects =
+        system
+            ? DesiredRobot.of(robot).grantedProjects().stream().toList()
+            : List.of(robot.getSpec().getProject());
+    for (String project : projects) {
+      AccessPolicy.Decision decision =
+          AccessPolicy.evaluate(cluster, namespace, labels, project, system);
+      if (!decision.allowed()) {
+        throw new ReconcileProblem(Reasons.NOT_ALLOWED, decision.message(), false);
+      }
     }
   }
 

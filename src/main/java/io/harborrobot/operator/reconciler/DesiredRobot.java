@@ -3,6 +3,7 @@ package io.harborrobot.operator.reconciler;
 import io.harborrobot.operator.api.v1alpha1.HarborRobot;
 import io.harborrobot.operator.api.v1alpha1.HarborRobotSpec;
 import io.harborrobot.operator.api.v1alpha1.Permission;
+import io.harborrobot.operator.api.v1alpha1.ProjectGrant;
 import io.harborrobot.operator.api.v1alpha1.ProjectPermissions;
 import io.harborrobot.operator.harbor.Access;
 import io.harborrobot.operator.harbor.Robot;
@@ -20,6 +21,7 @@ import java.util.TreeSet;
 public final class DesiredRobot {
 
   static final String LEVEL_PROJECT = "project";
+  static final String LEVEL_SYSTEM = "system";
 
   private final String project;
   private final String robotName;
@@ -27,6 +29,10 @@ public final class DesiredRobot {
   private final RotationPlan plan;
   private final boolean disabled;
   private final Map<String, Set<String>> permissions;
+  private final boolean system;
+
+  /** Project (or "*") to its resource/actions, for a System-level robot; empty otherwise. */
+  private final Map<String, Map<String, Set<String>>> grants = new java.util.TreeMap<>();
 
   private DesiredRobot(HarborRobot robot) {
     HarborRobotSpec spec = robot.getSpec();
@@ -35,7 +41,29 @@ public final class DesiredRobot {
     this.description = spec.getDescription() == null ? "" : spec.getDescription();
     this.plan = RotationPlan.of(robot);
     this.disabled = Boolean.TRUE.equals(spec.getDisabled());
-    this.permissions = ProjectPermissions.normalize(requestedPermissions(spec));
+    this.system = spec.isSystemLevel();
+    this.permissions = system ? Map.of() : ProjectPermissions.normalize(requestedPermissions(spec));
+    if (system && spec.getProjects() != null) {
+      for (ProjectGrant grant : spec.getProjects()) {
+        List<Permission> requested =
+            grant.getPreset() != null
+                ? grant.getPreset().permissions()
+                : grant.getPermissions() == null ? List.of() : grant.getPermissions();
+        grants.put(grant.getName(), withPullForPush(ProjectPermissions.normalize(requested)));
+      }
+    }
+  }
+
+  /**
+   * Harbor adds pull to push only for project robots; a system robot that may push but not pull
+   * cannot push at all. The operator adds it.
+   */
+  private static Map<String, Set<String>> withPullForPush(Map<String, Set<String>> permissions) {
+    Set<String> repository = permissions.get("repository");
+    if (repository != null && repository.contains("push")) {
+      repository.add("pull");
+    }
+    return permissions;
   }
 
   public static DesiredRobot of(HarborRobot robot) {
@@ -56,6 +84,20 @@ public final class DesiredRobot {
 
   public String project() {
     return project;
+  }
+
+  public boolean system() {
+    return system;
+  }
+
+  /** Where the robot works, for messages: "project p", or "projects a, b" for a system robot. */
+  public String scopeDescription() {
+    return system ? "projects " + String.join(", ", grants.keySet()) : "project " + project;
+  }
+
+  /** The projects a System-level robot works in ("*" for all); empty for a project robot. */
+  public Set<String> grantedProjects() {
+    return grants.keySet();
   }
 
   public boolean disabled() {
@@ -81,11 +123,7 @@ public final class DesiredRobot {
    */
   public RobotCreate toCreate(String token) {
     return new RobotCreate(
-        robotName,
-        creationMarker(token),
-        LEVEL_PROJECT,
-        plan.createDuration(),
-        List.of(permissionScope()));
+        robotName, creationMarker(token), level(), plan.createDuration(), permissionScopes());
   }
 
   /**
@@ -118,12 +156,12 @@ public final class DesiredRobot {
         current.id(),
         current.name(),
         description,
-        LEVEL_PROJECT,
+        level(),
         duration,
         editable,
         disabled,
         expiresAt,
-        List.of(permissionScope()),
+        permissionScopes(),
         creationTime,
         updateTime);
   }
@@ -156,8 +194,11 @@ public final class DesiredRobot {
    * recorded in a Secret that tenants may edit, so an id is only trusted for the right robot.
    */
   public boolean isThisRobot(Robot robot) {
-    if (robot == null || !LEVEL_PROJECT.equals(robot.level()) || !isNamed(robot.name())) {
+    if (robot == null || !level().equals(robot.level()) || !isNamed(robot.name())) {
       return false;
+    }
+    if (system) {
+      return true;
     }
     List<RobotPermission> scopes = robot.permissions();
     return scopes != null
@@ -168,12 +209,74 @@ public final class DesiredRobot {
 
   /** Whether {@code name}, as Harbor returns it, is this robot's full name (any prefix). */
   public boolean isNamed(String name) {
+    if (name == null) {
+      return false;
+    }
+    if (system) {
+      // <prefix><robotName>. The character before the name ends the prefix: not one a robot name
+      // may hold (or "robot$x-ci" would pass for "ci"), and not the '+' of a project robot.
+      if (!name.endsWith(robotName) || name.length() == robotName.length()) {
+        return false;
+      }
+      char before = name.charAt(name.length() - robotName.length() - 1);
+      return !Character.isLetterOrDigit(before) && ".-_+".indexOf(before) < 0;
+    }
     // Neither project nor robot names may contain '+', so the suffix "+<robot>" is anchored at
     // the one '+' Harbor puts between them, whatever the prefix holds.
-    return name != null && name.endsWith(project + "+" + robotName);
+    return name.endsWith(project + "+" + robotName);
+  }
+
+  private String level() {
+    return system ? LEVEL_SYSTEM : LEVEL_PROJECT;
+  }
+
+  private List<RobotPermission> permissionScopes() {
+    if (!system) {
+      return List.of(permissionScope());
+    }
+    List<RobotPermission> scopes = new ArrayList<>();
+    grants.forEach((namespace, perms) -> scopes.add(scope(namespace, perms)));
+    return scopes;
+  }
+
+  private static RobotPermission scope(String namespace, Map<String, Set<String>> perms) {
+    List<Access> access = new ArrayList<>();
+    perms.forEach(
+        (resource, actions) -> actions.forEach(a -> access.add(Access.allow(resource, a))));
+    return new RobotPermission(LEVEL_PROJECT, namespace, access);
+  }
+
+  /** Project to "resource:action" pairs, as granted; null when an effect is not plain allow. */
+  private static Map<String, Set<String>> grantedPairs(List<RobotPermission> actual) {
+    Map<String, Set<String>> granted = new java.util.TreeMap<>();
+    for (RobotPermission scope : actual == null ? List.<RobotPermission>of() : actual) {
+      if (!LEVEL_PROJECT.equals(scope.kind())) {
+        return null;
+      }
+      Set<String> pairs = granted.computeIfAbsent(scope.namespace(), n -> new TreeSet<>());
+      for (Access access : scope.access() == null ? List.<Access>of() : scope.access()) {
+        String effect = access.effect();
+        if (effect != null && !effect.isEmpty() && !"allow".equals(effect)) {
+          return null;
+        }
+        pairs.add(access.resource() + ":" + access.action());
+      }
+    }
+    return granted;
+  }
+
+  private static Set<String> pairs(Map<String, Set<String>> perms) {
+    Set<String> pairs = new TreeSet<>();
+    perms.forEach((resource, actions) -> actions.forEach(a -> pairs.add(resource + ":" + a)));
+    return pairs;
   }
 
   private boolean permissionsMatch(List<RobotPermission> actual) {
+    if (system) {
+      Map<String, Set<String>> wanted = new java.util.TreeMap<>();
+      grants.forEach((namespace, perms) -> wanted.put(namespace, pairs(perms)));
+      return wanted.equals(grantedPairs(actual));
+    }
     if (actual == null || actual.size() != 1) {
       return permissions.isEmpty() && (actual == null || actual.isEmpty());
     }

@@ -243,8 +243,8 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
                   + older.get().getMetadata().getName()
                   + " manages (or claimed first) robot "
                   + cr.effectiveRobotName()
-                  + " in project "
-                  + cr.getSpec().getProject()
+                  + " in "
+                  + DesiredRobot.of(cr).scopeDescription()
                   + " of the same Harbor; this one leaves it alone",
               false));
     }

@@ -33,7 +33,14 @@ final class RobotClaims {
 
   /** The index keys of a HarborRobot: its project and robot name, when the spec names them. */
   static List<String> indexKeys(HarborRobot robot) {
-    if (robot.getSpec() == null || robot.getSpec().getProject() == null) {
+    if (robot.getSpec() == null) {
+      return List.of();
+    }
+    if (robot.getSpec().isSystemLevel()) {
+      // System robots share one name space, apart from any project's.
+      return List.of("+system/" + robot.effectiveRobotName());
+    }
+    if (robot.getSpec().getProject() == null) {
       return List.of();
     }
     return List.of(robot.getSpec().getProject() + "/" + robot.effectiveRobotName());

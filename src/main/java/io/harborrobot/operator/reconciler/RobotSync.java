@@ -169,8 +169,8 @@ public class RobotSync {
                 + response.name()
                 + " (id "
                 + response.id()
-                + ") in project "
-                + desired.project());
+                + ") in "
+                + desired.scopeDescription());
         pass.outcome(
             Reasons.CREATED,
             "Created robot "
@@ -547,8 +547,11 @@ public class RobotSync {
         return new Found(byId.get(), false);
       }
     }
-    Project project = requireProject(harbor, desired.project());
-    Optional<Robot> byName = harbor.findProjectRobot(project, desired.robotName());
+    Optional<Robot> byName =
+        desired.system()
+            ? harbor.findSystemRobot(desired.robotName())
+            : harbor.findProjectRobot(
+                requireProject(harbor, desired.project()), desired.robotName());
     if (byName.isEmpty()) {
       return null;
     }

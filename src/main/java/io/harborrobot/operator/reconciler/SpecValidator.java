@@ -3,6 +3,7 @@ package io.harborrobot.operator.reconciler;
 import io.harborrobot.operator.api.v1alpha1.HarborRobot;
 import io.harborrobot.operator.api.v1alpha1.HarborRobotSpec;
 import io.harborrobot.operator.api.v1alpha1.Permission;
+import io.harborrobot.operator.api.v1alpha1.ProjectGrant;
 import io.harborrobot.operator.api.v1alpha1.ProjectPermissions;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,7 +33,9 @@ public final class SpecValidator {
       // Without a connectionRef the default ClusterHarborConnection is used; with one, a name.
       problems.add("spec.connectionRef.name is required when spec.connectionRef is set");
     }
-    if (blank(spec.getProject())) {
+    if (spec.isSystemLevel()) {
+      checkSystemLevel(spec, problems);
+    } else if (blank(spec.getProject())) {
       problems.add("spec.project is required");
     } else if (!spec.getProject().matches(NAME)) {
       problems.add("spec.project is not a valid Harbor project name");
@@ -49,10 +52,10 @@ public final class SpecValidator {
       problems.add("project and robot name together must be shorter than 255 characters");
     }
     boolean hasPermissions = spec.getPermissions() != null;
-    if ((spec.getPreset() != null) == hasPermissions) {
+    if (!spec.isSystemLevel() && (spec.getPreset() != null) == hasPermissions) {
       problems.add("set exactly one of preset or permissions");
     }
-    if (hasPermissions) {
+    if (!spec.isSystemLevel() && hasPermissions) {
       checkPermissions(spec.getPermissions(), problems);
     }
     Integer days = spec.getDurationDays();
@@ -60,6 +63,35 @@ public final class SpecValidator {
       problems.add("durationDays must be -1 (never expires) or between 1 and 3650");
     }
     return problems;
+  }
+
+  private static void checkSystemLevel(HarborRobotSpec spec, List<String> problems) {
+    if (!blank(spec.getProject())) {
+      problems.add("spec.project is for level Project; level System uses spec.projects");
+    }
+    if (spec.getPreset() != null || spec.getPermissions() != null) {
+      problems.add("level System sets preset or permissions in each entry of spec.projects");
+    }
+    if (spec.getProjects() == null || spec.getProjects().isEmpty()) {
+      problems.add("level System needs spec.projects");
+      return;
+    }
+    Set<String> seen = new java.util.HashSet<>();
+    for (ProjectGrant grant : spec.getProjects()) {
+      String name = grant == null ? null : grant.getName();
+      if (name == null || !(name.equals("*") || name.matches(NAME))) {
+        problems.add("spec.projects: '" + name + "' is not a Harbor project name or \"*\"");
+        continue;
+      }
+      if (!seen.add(name)) {
+        problems.add("each project may appear only once in projects");
+      }
+      if ((grant.getPreset() != null) == (grant.getPermissions() != null)) {
+        problems.add("spec.projects " + name + ": set exactly one of preset or permissions");
+      } else if (grant.getPermissions() != null) {
+        checkPermissions(grant.getPermissions(), problems);
+      }
+    }
   }
 
   private static void checkPermissions(List<Permission> permissions, List<String> problems) {

@@ -14,6 +14,7 @@ import io.harborrobot.operator.api.v1alpha1.ClusterHarborConnection;
 import io.harborrobot.operator.api.v1alpha1.Condition;
 import io.harborrobot.operator.api.v1alpha1.HarborConnection;
 import io.harborrobot.operator.api.v1alpha1.HarborRobot;
+import io.harborrobot.operator.api.v1alpha1.ProjectGrant;
 import io.harborrobot.operator.config.OperatorConfig;
 import io.harborrobot.operator.harbor.HarborClientFactory;
 import io.harborrobot.operator.harbor.OkHttpHarborClientFactory;
@@ -149,8 +150,9 @@ public final class Sandbox implements AutoCloseable {
     new TreeSet<>(
             manifests.stream()
                 .filter(HarborRobot.class::isInstance)
-                .map(o -> ((HarborRobot) o).getSpec().getProject())
+                .flatMap(o -> projectsOf((HarborRobot) o))
                 .filter(Objects::nonNull)
+                .filter(name -> !name.equals("*"))
                 .toList())
         .forEach(harbor::createProject);
     for (HasMetadata object : manifests) {
@@ -161,6 +163,14 @@ public final class Sandbox implements AutoCloseable {
           object.getMetadata().getName(),
           object.getMetadata().getNamespace());
     }
+  }
+
+  /** The Harbor projects a HarborRobot names: its project, or a system robot's grants. */
+  private static Stream<String> projectsOf(HarborRobot robot) {
+    if (robot.getSpec().getProjects() != null) {
+      return robot.getSpec().getProjects().stream().map(ProjectGrant::getName);
+    }
+    return Stream.of(robot.getSpec().getProject());
   }
 
   public List<HarborRobot> robots() {
@@ -202,7 +212,7 @@ public final class Sandbox implements AutoCloseable {
           List.of(
               robot.getMetadata().getNamespace(),
               robot.getMetadata().getName(),
-              String.valueOf(robot.getSpec().getProject()),
+              robot.getSpec().getProject() == null ? "(system)" : robot.getSpec().getProject(),
               robot.getStatus() == null || robot.getStatus().getRobotName() == null
                   ? "-"
                   : robot.getStatus().getRobotName(),

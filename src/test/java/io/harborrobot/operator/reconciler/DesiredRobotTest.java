@@ -4,7 +4,10 @@ import static io.harborrobot.operator.TestRobots.pullRobot;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.harborrobot.operator.api.v1alpha1.HarborRobot;
+import io.harborrobot.operator.api.v1alpha1.Permission;
 import io.harborrobot.operator.api.v1alpha1.Preset;
+import io.harborrobot.operator.api.v1alpha1.ProjectGrant;
+import io.harborrobot.operator.api.v1alpha1.RobotLevel;
 import io.harborrobot.operator.harbor.Access;
 import io.harborrobot.operator.harbor.Robot;
 import io.harborrobot.operator.harbor.RobotCreate;
@@ -167,5 +170,37 @@ class DesiredRobotTest {
     assertThat(desired.isNamed(suffixTwin.name())).as("the name alone would match").isTrue();
     assertThat(desired.isThisRobot(suffixTwin)).isFalse();
     assertThat(desired.isThisRobot(system)).isFalse();
+  }
+
+  @Test
+  void aSystemRobotGetsOneScopePerProjectAndPullWhereverPushIsGranted() {
+    HarborRobot spec = pullRobot("team-a", "scanner");
+    spec.getSpec().setProject(null);
+    spec.getSpec().setPreset(null);
+    spec.getSpec().setLevel(RobotLevel.System);
+    ProjectGrant pushOnly = new ProjectGrant();
+    pushOnly.setName("builds");
+    pushOnly.setPermissions(List.of(new Permission("repository", List.of("push"))));
+    spec.getSpec().setProjects(List.of(new ProjectGrant("*", Preset.Pull), pushOnly));
+
+    RobotCreate create = DesiredRobot.of(spec).toCreate("t");
+
+    assertThat(create.level()).isEqualTo("system");
+    assertThat(create.name()).isEqualTo("scanner");
+    assertThat(create.permissions())
+        .extracting(RobotPermission::namespace)
+        .containsExactlyInAnyOrder("*", "builds");
+    assertThat(create.permissions())
+        .filteredOn(p -> p.namespace().equals("builds"))
+        .singleElement()
+        .satisfies(
+            p ->
+                assertThat(p.access())
+                    .extracting(a -> a.resource() + ":" + a.action())
+                    .containsExactlyInAnyOrder("repository:pull", "repository:push"));
+    DesiredRobot desired = DesiredRobot.of(spec);
+    assertThat(desired.isNamed("robot$scanner")).isTrue();
+    assertThat(desired.isNamed("robot$team-a+scanner")).as("a project robot's name").isFalse();
+    assertThat(desired.isNamed("robot$x-scanner")).isFalse();
   }
 }

@@ -55,7 +55,8 @@ class SandboxIT {
     assertThat(exited).as(output).isTrue();
     assertThat(process.exitValue()).as(output).isZero();
     assertThat(output)
-        .contains("All 5 HarborRobots are Ready.")
+        .contains("All 6 HarborRobots are Ready.")
+        .contains("robot$scanner")
         .contains("robot$team-b+tenant-pull")
         .contains("robot$team-a+app-pull")
         .contains("robot$team-a+gitlab-ci")
@@ -67,7 +68,7 @@ class SandboxIT {
         .contains("kubernetes.io/dockerconfigjson");
     assertThat(output.lines().filter(l -> l.startsWith("team-") && l.endsWith(" ok")))
         .as("every Secret logs in to the emulator's registry\n%s", output)
-        .hasSize(5);
+        .hasSize(6);
     assertThat(output).doesNotMatch(SECRET_SHAPE);
   }
 

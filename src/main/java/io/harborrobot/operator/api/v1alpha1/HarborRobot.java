@@ -47,8 +47,8 @@ import io.fabric8.kubernetes.model.annotation.Version;
     message = "spec.robotName is immutable")
 @ValidationRule(
     value =
-        "size(self.spec.project) + size(has(self.spec.robotName) ? self.spec.robotName :"
-            + " self.metadata.name) < 255",
+        "!has(self.spec.project) || size(self.spec.project) + size(has(self.spec.robotName) ?"
+            + " self.spec.robotName : self.metadata.name) < 255",
     message = "project and robot name together must be shorter than 255 characters")
 public class HarborRobot extends CustomResource<HarborRobotSpec, HarborRobotStatus>
     implements Namespaced {

@@ -5,7 +5,6 @@ import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
-import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import java.util.ArrayList;
@@ -15,8 +14,23 @@ import java.util.List;
 @com.fasterxml.jackson.annotation.JsonClassDescription(
     "Desired state of the robot in Harbor and of the Secret holding its credentials.")
 @ValidationRule(
-    value = "has(self.preset) != has(self.permissions)",
-    message = "set exactly one of preset or permissions")
+    value =
+        "has(self.level) && self.level == 'System' ? !has(self.preset) && !has(self.permissions)"
+            + " : has(self.preset) != has(self.permissions)",
+    message =
+        "set exactly one of preset or permissions (for level System, set them in each entry of"
+            + " projects)")
+@ValidationRule(
+    value =
+        "has(self.level) && self.level == 'System' ? !has(self.project) && has(self.projects) :"
+            + " has(self.project) && !has(self.projects)",
+    message =
+        "level Project needs project (not projects); level System needs projects (not project)")
+@ValidationRule(
+    value =
+        "!has(self.projects) || self.projects.all(p, self.projects.exists_one(q, q.name =="
+            + " p.name))",
+    message = "each project may appear only once in projects")
 @ValidationRule(
     value =
         "!has(self.permissions) || !self.permissions.exists(p, p.resource == 'repository' &&"
@@ -52,12 +66,26 @@ public class HarborRobotSpec {
           + " '.', '_' or '-'. Defaults to metadata.name. Immutable.")
   private String robotName;
 
-  @Required
+  @Default("Project")
+  @ValidationRule(value = "self == oldSelf", message = "level is immutable")
+  @JsonPropertyDescription(
+      "Project (default): a robot of one project, spec.project. System: a robot with permissions"
+          + " in several projects, spec.projects; its connection must allow system level for"
+          + " every one of them. Immutable.")
+  private RobotLevel level = RobotLevel.Project;
+
   @Size(min = 1, max = 255)
   @Pattern(HARBOR_NAME_PATTERN)
   @ValidationRule(value = "self == oldSelf", message = "project is immutable")
-  @JsonPropertyDescription("Harbor project the robot belongs to. It must exist. Immutable.")
+  @JsonPropertyDescription(
+      "Harbor project the robot belongs to (level Project only). It must exist. Immutable.")
   private String project;
+
+  @Size(min = 1, max = 64)
+  @JsonPropertyDescription(
+      "Level System only: the projects the robot may work in, each with a preset or"
+          + " permissions; name \"*\" means every project, current and future.")
+  private List<ProjectGrant> projects;
 
   @JsonPropertyDescription(
       "Shorthand for a permission set, exclusive with permissions. Pull: repository:pull."
@@ -135,6 +163,28 @@ public class HarborRobotSpec {
 
   public void setRobotName(String robotName) {
     this.robotName = robotName;
+  }
+
+  public RobotLevel getLevel() {
+    return level;
+  }
+
+  public void setLevel(RobotLevel level) {
+    this.level = level;
+  }
+
+  /** Whether this is a System-level robot. */
+  @com.fasterxml.jackson.annotation.JsonIgnore
+  public boolean isSystemLevel() {
+    return level == RobotLevel.System;
+  }
+
+  public List<ProjectGrant> getProjects() {
+    return projects;
+  }
+
+  public void setProjects(List<ProjectGrant> projects) {
+    this.projects = projects;
   }
 
   public String getProject() {

@@ -216,6 +216,28 @@ class CrdCelRulesTest {
       deletionPolicy: Delete
       """;
 
+  /** examples/system-robot.yaml */
+  private static final String SYSTEM_SPEC =
+      """
+      connectionRef:
+        name: harbor
+      level: System
+      description: Scans and pulls across projects
+      projects:
+        - name: team-a
+          preset: Pull
+        - name: "*"
+          preset: Pull
+      """;
+
+  private static final String PUSH_PULL_GRANT =
+      """
+        - name: team-b
+          permissions:
+            - resource: repository
+              actions: [pull, push]
+      """;
+
   private static final String NO_ACCESS_SPEC =
       """
       connectionRef:
@@ -390,9 +412,10 @@ class CrdCelRulesTest {
           rule(
               ROBOTS,
               ".",
-              "size(self.spec.project) + size(has(self.spec.robotName) ? self.spec.robotName :"
-                  + " self.metadata.name) < 255",
+              "!has(self.spec.project) || size(self.spec.project) + size(has(self.spec.robotName) ?"
+                  + " self.spec.robotName : self.metadata.name) < 255",
               accept("the examples' short names", robot("gitlab-ci", CI_SPEC)),
+              accept("a system robot has no project", robot("scanner", SYSTEM_SPEC)),
               accept(
                   "project and robotName 254 characters together",
                   robot("app-pull", longNames(200, 54))),
@@ -411,8 +434,14 @@ class CrdCelRulesTest {
           rule(
               ROBOTS,
               ".spec",
-              "has(self.preset) != has(self.permissions)",
+              "has(self.level) && self.level == 'System' ? !has(self.preset) &&"
+                  + " !has(self.permissions) : has(self.preset) != has(self.permissions)",
               accept("preset only", robot("app-pull", PULL_SPEC)),
+              accept("a system robot with presets per project", robot("scanner", SYSTEM_SPEC)),
+              reject(
+                  "a system robot with a top-level preset",
+                  robot("scanner", SYSTEM_SPEC + "preset: Pull\n"),
+                  "set exactly one of preset or permissions"),
               accept("permissions only", robot("gitlab-ci", CI_SPEC)),
               reject(
                   "preset and permissions",
@@ -525,6 +554,89 @@ class CrdCelRulesTest {
                               actions: [list]
                           """),
                   "each resource may appear only once in permissions")),
+          rule(
+              ROBOTS,
+              ".spec",
+              "has(self.level) && self.level == 'System' ? !has(self.project) && has(self.projects)"
+                  + " : has(self.project) && !has(self.projects)",
+              accept("a project robot", robot("app-pull", PULL_SPEC)),
+              accept("a system robot", robot("scanner", SYSTEM_SPEC)),
+              reject(
+                  "a system robot with a project",
+                  robot("scanner", SYSTEM_SPEC + "project: team-a\n"),
+                  "level System needs projects (not project)"),
+              reject(
+                  "a project robot with projects",
+                  robot("app-pull", PULL_SPEC + "projects:\n  - name: team-b\n    preset: Pull\n"),
+                  "level Project needs project (not projects)")),
+          rule(
+              ROBOTS,
+              ".spec",
+              "!has(self.projects) || self.projects.all(p, self.projects.exists_one(q, q.name =="
+                  + " p.name))",
+              accept("distinct projects", robot("scanner", SYSTEM_SPEC)),
+              reject(
+                  "a project twice",
+                  robot("scanner", SYSTEM_SPEC + "  - name: team-a\n    preset: Push\n"),
+                  "each project may appear only once in projects")),
+          rule(
+              ROBOTS,
+              ".spec.projects[*]",
+              "has(self.preset) != has(self.permissions)",
+              accept("presets", robot("scanner", SYSTEM_SPEC)),
+              reject(
+                  "neither preset nor permissions",
+                  robot("scanner", SYSTEM_SPEC + "  - name: team-c\n"),
+                  "each entry of projects needs exactly one of preset or permissions")),
+          rule(
+              ROBOTS,
+              ".spec.projects[*]",
+              "!has(self.permissions) || !self.permissions.exists(p, p.resource == 'repository' &&"
+                  + " 'push' in p.actions) || self.permissions.exists(p, p.resource =="
+                  + " 'repository' && 'pull' in p.actions)",
+              accept("push with pull", robot("scanner", SYSTEM_SPEC + PUSH_PULL_GRANT)),
+              reject(
+                  "push without pull",
+                  robot("scanner", SYSTEM_SPEC + PUSH_PULL_GRANT.replace("[pull, push]", "[push]")),
+                  "repository push requires repository pull")),
+          rule(
+              ROBOTS,
+              ".spec.projects[*]",
+              "!has(self.permissions) || self.permissions.all(p, self.permissions.exists_one(q,"
+                  + " q.resource == p.resource))",
+              accept("one entry per resource", robot("scanner", SYSTEM_SPEC + PUSH_PULL_GRANT)),
+              reject(
+                  "repository twice",
+                  robot(
+                      "scanner",
+                      SYSTEM_SPEC
+                          + PUSH_PULL_GRANT
+                          + "      - resource: repository\n        actions: [list]\n"),
+                  "each resource may appear only once in a project's permissions")),
+          rule(
+              ROBOTS,
+              ".spec.projects[*].permissions[*]",
+              ProjectPermissions.PAIR_RULE,
+              accept("repository pull and push", robot("scanner", SYSTEM_SPEC + PUSH_PULL_GRANT)),
+              reject(
+                  "an action Harbor does not know",
+                  robot(
+                      "scanner",
+                      SYSTEM_SPEC + PUSH_PULL_GRANT.replace("[pull, push]", "[pull, fly]")),
+                  "actions allowed for repository are")),
+          rule(
+              ROBOTS,
+              ".spec.level",
+              "self == oldSelf",
+              acceptUpdate(
+                  "level unchanged",
+                  robot("scanner", SYSTEM_SPEC),
+                  robot("scanner", SYSTEM_SPEC.replace("Pull\n", "Push\n"))),
+              rejectUpdate(
+                  "a project robot turned into a system robot",
+                  robot("scanner", PULL_SPEC),
+                  robot("scanner", SYSTEM_SPEC),
+                  "level is immutable")),
           // -------------------------------------------------------------- field and item rules
           rule(
               ROBOTS,
