@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.LocalObjectReference;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.harborrobot.operator.OperatorHarness;
@@ -48,6 +50,24 @@ class ImagePullServiceAccountsIT {
         .create();
   }
 
+  /**
+   * What the API server's ServiceAccount admission plugin does to a Pod without imagePullSecrets:
+   * it copies those of the Pod's ServiceAccount (the in-memory API server has no admission).
+   */
+  private static void admitWithServiceAccount(Pod pod) {
+    if (pod.getSpec().getImagePullSecrets() == null
+        || pod.getSpec().getImagePullSecrets().isEmpty()) {
+      ServiceAccount sa =
+          harness
+              .client()
+              .serviceAccounts()
+              .inNamespace(pod.getMetadata().getNamespace())
+              .withName(pod.getSpec().getServiceAccountName())
+              .get();
+      pod.getSpec().setImagePullSecrets(sa.getImagePullSecrets());
+    }
+  }
+
   private static List<String> pullSecrets(String team, String name) {
     ServiceAccount sa = harness.client().serviceAccounts().inNamespace(team).withName(name).get();
     return sa.getImagePullSecrets() == null
@@ -75,7 +95,26 @@ class ImagePullServiceAccountsIT {
         team, "web", s -> s.equals(List.of("registry-mirror", "vendor-creds", "app-pull")));
     awaitPullSecrets(team, "batch", s -> s.equals(List.of("app-pull")));
     assertThat(pullSecrets(team, "untouched")).containsExactly("vendor-creds");
-    // What a pod running as "web" pulls with: every reference resolves, ours logs in.
+    // A Pod spec that names only the ServiceAccount gets the pull secret by reference, as the
+    // API server's ServiceAccount admission fills it in; and the reference logs in.
+    Pod pod =
+        new PodBuilder()
+            .withNewMetadata()
+            .withName("web-1")
+            .withNamespace(team)
+            .endMetadata()
+            .withNewSpec()
+            .withServiceAccountName("web")
+            .addNewContainer()
+            .withName("web")
+            .withImage(harness.harbor().registryHost() + "/" + team + "/web:1")
+            .endContainer()
+            .endSpec()
+            .build();
+    admitWithServiceAccount(pod);
+    assertThat(pod.getSpec().getImagePullSecrets())
+        .extracting(LocalObjectReference::getName)
+        .contains("app-pull");
     assertThat(harness.dockerConfigLogsIn(harness.secret(team, "app-pull"))).isTrue();
 
     // A ServiceAccount created later is linked as soon as it appears.
