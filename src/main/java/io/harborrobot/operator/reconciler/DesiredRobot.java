@@ -198,7 +198,9 @@ public final class DesiredRobot {
       return false;
     }
     if (system) {
-      return true;
+      // A system robot spans projects: one whose grants reach beyond this spec's (a platform
+      // robot with "*", say) is never taken for this spec's, whatever id a Secret records.
+      return withinGrants(robot);
     }
     List<RobotPermission> scopes = robot.permissions();
     return scopes != null
@@ -224,6 +226,16 @@ public final class DesiredRobot {
     // Neither project nor robot names may contain '+', so the suffix "+<robot>" is anchored at
     // the one '+' Harbor puts between them, whatever the prefix holds.
     return name.endsWith(project + "+" + robotName);
+  }
+
+  /** Whether every project {@code robot} holds permissions in is one this spec grants. */
+  public boolean withinGrants(Robot robot) {
+    if (!system) {
+      return true;
+    }
+    List<RobotPermission> scopes = robot.permissions() == null ? List.of() : robot.permissions();
+    return scopes.stream()
+        .allMatch(p -> LEVEL_PROJECT.equals(p.kind()) && grants.containsKey(p.namespace()));
   }
 
   private String level() {

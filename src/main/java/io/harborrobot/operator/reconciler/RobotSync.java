@@ -556,6 +556,17 @@ public class RobotSync {
       return null;
     }
     Robot found = byName.get();
+    if (!desired.withinGrants(found)) {
+      throw new ReconcileProblem(
+          Reasons.ROBOT_CONFLICT,
+          "System robot "
+              + found.name()
+              + " (id "
+              + found.id()
+              + ") has permissions in projects this HarborRobot does not grant; it was left"
+              + " untouched",
+          false);
+    }
     if (knownIds.contains(found.id())) {
       return new Found(found, false);
     }
@@ -606,8 +617,8 @@ public class RobotSync {
             Reasons.ROBOT_CONFLICT,
             "Harbor already has a robot "
                 + desired.robotName()
-                + " in project "
-                + desired.project()
+                + " in "
+                + desired.scopeDescription()
                 + "; checking whether this HarborRobot created it",
             true,
             e);
@@ -725,6 +736,9 @@ public class RobotSync {
     return Optional.ofNullable(secret)
         .flatMap(CredentialSecrets::credential)
         .map(Credential::username)
-        .orElse("robot$" + desired.project() + "+" + desired.robotName());
+        .orElse(
+            desired.system()
+                ? "robot$" + desired.robotName()
+                : "robot$" + desired.project() + "+" + desired.robotName());
   }
 }

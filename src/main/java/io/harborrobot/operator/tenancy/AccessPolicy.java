@@ -133,6 +133,11 @@ public final class AccessPolicy {
     if (pattern == null || text == null) {
       return false;
     }
+    if (text.equals("*")) {
+      // A grant in every project, current and future, needs a rule that says exactly that: a
+      // pattern such as "?" or "team-*" matching the character '*' is no such rule.
+      return pattern.equals("*");
+    }
     StringBuilder regex = new StringBuilder();
     StringBuilder literal = new StringBuilder();
     for (char c : pattern.toCharArray()) {

@@ -57,18 +57,42 @@ class SystemRobotsIT {
     return robot;
   }
 
-  /** The robot's permissions as Harbor holds them: project to "resource:action" pairs. */
-  private static Map<String, Set<String>> permissionsInHarbor(long id) throws Exception {
-    String auth =
-        Base64.getEncoder()
+  private static String adminAuth() {
+    return "Basic "
+        + Base64.getEncoder()
             .encodeToString(
                 (Sandbox.ADMIN_USER + ":" + Sandbox.ADMIN_PASSWORD)
                     .getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** A system robot an administrator made in Harbor, pulling from every project; its id. */
+  private static long platformRobot(String name) throws Exception {
+    String body =
+        "{\"name\":\""
+            + name
+            + "\",\"level\":\"system\",\"duration\":-1,\"permissions\":[{\"kind\":\"project\","
+            + "\"namespace\":\"*\",\"access\":[{\"resource\":\"repository\",\"action\":\"pull\","
+            + "\"effect\":\"allow\"}]}]}";
+    HttpResponse<String> response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(harbor.baseUrl() + "/api/v2.0/robots"))
+                    .header("Authorization", adminAuth())
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
+    return new ObjectMapper().readTree(response.body()).path("id").asLong();
+  }
+
+  /** The robot's permissions as Harbor holds them: project to "resource:action" pairs. */
+  private static Map<String, Set<String>> permissionsInHarbor(long id) throws Exception {
     HttpResponse<String> response =
         HttpClient.newHttpClient()
             .send(
                 HttpRequest.newBuilder(URI.create(harbor.baseUrl() + "/api/v2.0/robots/" + id))
-                    .header("Authorization", "Basic " + auth)
+                    .header("Authorization", adminAuth())
                     .build(),
                 HttpResponse.BodyHandlers.ofString());
     JsonNode robot = new ObjectMapper().readTree(response.body());
@@ -139,5 +163,22 @@ class SystemRobotsIT {
           c.getSpec().setAccess(List.of(withSystem));
         });
     harness.awaitReady(team, "crawler");
+  }
+
+  @Test
+  void aSystemRobotReachingBeyondTheGrantsIsNeverAdopted() throws Exception {
+    String team = harness.newTeam();
+    long platform = platformRobot("mirror-" + team);
+    Map<String, Set<String>> before = permissionsInHarbor(platform);
+    HarborRobot robot = systemRobot(team, "mirror-" + team, new ProjectGrant(team, Preset.Pull));
+    robot.getSpec().setAdoptExisting(true);
+
+    harness.create(robot);
+
+    harness.awaitReason(team, "mirror-" + team, Reasons.ROBOT_CONFLICT);
+    assertThat(permissionsInHarbor(platform))
+        .as("the platform's robot is untouched")
+        .isEqualTo(before);
+    assertThat(harness.secret(team, "mirror-" + team)).isNull();
   }
 }

@@ -67,6 +67,9 @@ class AccessPolicyTest {
     assertThat(AccessPolicy.globMatches("*", "")).isTrue();
     assertThat(AccessPolicy.globMatches("a[b]", "a[b]")).isTrue();
     assertThat(AccessPolicy.globMatches("a[b]", "ab")).isFalse();
+    assertThat(AccessPolicy.globMatches("*", "*")).as("every project needs exactly *").isTrue();
+    assertThat(AccessPolicy.globMatches("?", "*")).isFalse();
+    assertThat(AccessPolicy.globMatches("team-*", "*")).isFalse();
   }
 
   @Test
