@@ -252,11 +252,7 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
       HarborSession session = sessions.sessionFor(cr, connection);
       RobotSync.Outcome outcome = sync.sync(cr, session);
       removeSecretLeftBehind(cr);
-      pullSecretLinks.link(
-          cr.getMetadata().getNamespace(),
-          cr.effectiveSecretName(),
-          formerSecretNames(cr),
-          pullAccounts(cr.getSpec()));
+      linkPullSecret(cr);
       Robot robot = outcome.robot();
       status.setSecretName(cr.effectiveSecretName());
       status.setRobotId(robot.id());
@@ -479,6 +475,27 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
         return Optional.of(sessions.lastSession(cr, named).orElseThrow(() -> p));
       }
       throw p;
+    }
+  }
+
+  /**
+   * Puts the Secret into the ServiceAccounts the spec names. A refusal there (an admission policy,
+   * RBAC) is reported but does not hide the robot's own state: its credential works regardless.
+   */
+  private void linkPullSecret(HarborRobot cr) {
+    try {
+      pullSecretLinks.link(
+          cr.getMetadata().getNamespace(),
+          cr.effectiveSecretName(),
+          formerSecretNames(cr),
+          pullAccounts(cr.getSpec()));
+    } catch (KubernetesClientException e) {
+      String message =
+          "Could not update the imagePullSecrets of the ServiceAccounts in"
+              + " spec.imagePullServiceAccounts: "
+              + e.getMessage();
+      events.warning(cr, Reasons.PULL_SECRET_LINK_FAILED, message);
+      LOG.warn("{}/{}: {}", cr.getMetadata().getNamespace(), cr.getMetadata().getName(), message);
     }
   }
 

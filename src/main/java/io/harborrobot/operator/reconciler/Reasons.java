@@ -23,6 +23,7 @@ public final class Reasons {
   public static final String ROBOT_CONFLICT = "RobotConflict";
   public static final String SECRET_CONFLICT = "SecretConflict";
   public static final String CREDENTIAL_REJECTED = "CredentialRejected";
+  public static final String PULL_SECRET_LINK_FAILED = "PullSecretLinkFailed";
   public static final String HARBOR_UNREACHABLE = "HarborUnreachable";
   public static final String HARBOR_ERROR = "HarborError";
   public static final String HARBOR_READ_ONLY = "HarborReadOnly";

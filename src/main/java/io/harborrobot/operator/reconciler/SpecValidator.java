@@ -5,6 +5,7 @@ import io.harborrobot.operator.api.v1alpha1.HarborRobotSpec;
 import io.harborrobot.operator.api.v1alpha1.Permission;
 import io.harborrobot.operator.api.v1alpha1.ProjectGrant;
 import io.harborrobot.operator.api.v1alpha1.ProjectPermissions;
+import io.harborrobot.operator.api.v1alpha1.SecretType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -57,6 +58,15 @@ public final class SpecValidator {
     }
     if (!spec.isSystemLevel() && hasPermissions) {
       checkPermissions(spec.getPermissions(), problems);
+    }
+    if (spec.getImagePullServiceAccounts() != null
+        && !spec.getImagePullServiceAccounts().isEmpty()
+        && spec.getSecret() != null
+        && spec.getSecret().getType() != null
+        && spec.getSecret().getType() != SecretType.DockerConfigJson) {
+      problems.add(
+          "imagePullServiceAccounts needs secret.type DockerConfigJson: the kubelet ignores other"
+              + " Secrets as pull secrets");
     }
     Integer days = spec.getDurationDays();
     if (days != null && days != -1 && (days < 1 || days > 3650)) {

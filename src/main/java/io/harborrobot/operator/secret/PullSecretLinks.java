@@ -3,6 +3,7 @@ package io.harborrobot.operator.secret;
 import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -77,6 +78,11 @@ public final class PullSecretLinks {
    */
   private void update(
       ServiceAccount current, String secret, boolean add, Collection<String> removed) {
+    update(current, secret, add, removed, 1);
+  }
+
+  private void update(
+      ServiceAccount current, String secret, boolean add, Collection<String> removed, int attempt) {
     List<LocalObjectReference> refs =
         new ArrayList<>(
             current.getImagePullSecrets() == null ? List.of() : current.getImagePullSecrets());
@@ -109,7 +115,23 @@ public final class PullSecretLinks {
       annotations.put(ADDED, String.join(",", added));
     }
     desired.getMetadata().setAnnotations(annotations);
-    client.serviceAccounts().resource(desired).update();
+    try {
+      client.serviceAccounts().resource(desired).update();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409 || attempt >= 3) {
+        throw e;
+      }
+      // Changed meanwhile (another HarborRobot, a person, a stale cache): read it again.
+      ServiceAccount fresh =
+          client
+              .serviceAccounts()
+              .inNamespace(current.getMetadata().getNamespace())
+              .withName(current.getMetadata().getName())
+              .get();
+      if (fresh != null) {
+        update(fresh, secret, add, removed, attempt + 1);
+      }
+    }
   }
 
   /** The Secret names the operator added to a ServiceAccount. */

@@ -173,4 +173,23 @@ class ImagePullServiceAccountsIT {
 
     awaitPullSecrets(team, "runner", s -> s.equals(List.of("other", "mover-pull")));
   }
+
+  @Test
+  void twoRobotsLinkingOneServiceAccountBothGetIn() {
+    String team = harness.newTeam();
+    serviceAccount(team, "shared-sa");
+    for (String name : List.of("first", "second", "third")) {
+      HarborRobot robot = pullRobot(team, name);
+      robot.getSpec().setImagePullServiceAccounts(List.of("shared-sa"));
+      harness.create(robot);
+    }
+
+    awaitPullSecrets(
+        team,
+        "shared-sa",
+        s -> s.containsAll(List.of("first", "second", "third")) && s.size() == 3);
+
+    harness.client().resource(harness.get(team, "second")).delete();
+    awaitPullSecrets(team, "shared-sa", s -> s.equals(List.of("first", "third")));
+  }
 }

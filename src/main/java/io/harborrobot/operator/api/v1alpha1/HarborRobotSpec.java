@@ -33,6 +33,14 @@ import java.util.List;
     message = "each project may appear only once in projects")
 @ValidationRule(
     value =
+        "!has(self.imagePullServiceAccounts) || size(self.imagePullServiceAccounts) == 0 ||"
+            + " !has(self.secret) || !has(self.secret.type) || self.secret.type =="
+            + " 'DockerConfigJson'",
+    message =
+        "imagePullServiceAccounts needs secret.type DockerConfigJson: the kubelet ignores other"
+            + " Secrets as pull secrets")
+@ValidationRule(
+    value =
         "!has(self.permissions) || !self.permissions.exists(p, p.resource == 'repository' &&"
             + " 'push' in p.actions) || self.permissions.exists(p, p.resource == 'repository' &&"
             + " 'pull' in p.actions)",

@@ -637,6 +637,27 @@ class CrdCelRulesTest {
                   robot("scanner", PULL_SPEC),
                   robot("scanner", SYSTEM_SPEC),
                   "level is immutable")),
+          rule(
+              ROBOTS,
+              ".spec",
+              "!has(self.imagePullServiceAccounts) || size(self.imagePullServiceAccounts) == 0 ||"
+                  + " !has(self.secret) || !has(self.secret.type) || self.secret.type =="
+                  + " 'DockerConfigJson'",
+              accept(
+                  "a pull secret linked to a ServiceAccount",
+                  robot("app-pull", PULL_SPEC + "imagePullServiceAccounts: [builder]\n")),
+              accept(
+                  "an Env Secret linked nowhere",
+                  robot(
+                      "app-pull",
+                      PULL_SPEC.replace("name: team-a-pull", "name: team-a-pull\n  type: Env"))),
+              reject(
+                  "an Env Secret as a pull secret",
+                  robot(
+                      "app-pull",
+                      PULL_SPEC.replace("name: team-a-pull", "name: team-a-pull\n  type: Env")
+                          + "imagePullServiceAccounts: [builder]\n"),
+                  "imagePullServiceAccounts needs secret.type DockerConfigJson")),
           // -------------------------------------------------------------- field and item rules
           rule(
               ROBOTS,
