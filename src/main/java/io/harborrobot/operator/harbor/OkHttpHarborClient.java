@@ -311,26 +311,7 @@ public final class OkHttpHarborClient implements HarborClient {
     String wantedSuffix = project.name() + "+" + robotName;
     String q = "Level=project,ProjectID=" + project.projectId() + ",name=~" + robotName;
     for (int page = 1; page <= MAX_PAGES; page++) {
-      HttpUrl url =
-          api("robots")
-              .addQueryParameter("q", q)
-              .addQueryParameter("page", Integer.toString(page))
-              .addQueryParameter("page_size", Integer.toString(PAGE_SIZE))
-              .build();
-      RobotPage result =
-          call(
-              "GET",
-              ROUTE_ROBOTS,
-              url,
-              null,
-              null,
-              admin,
-              List.of(),
-              reply ->
-                  new RobotPage(
-                      reply.<List<Robot>>json(robotList),
-                      reply.header("X-Total-Count"),
-                      reply.header("Link")));
+      RobotPage result = listRobots(q, page);
       for (Robot robot : result.robots()) {
         if (robot != null
             && robot.name() != null
@@ -355,30 +336,33 @@ public final class OkHttpHarborClient implements HarborClient {
           "not a valid Harbor robot name (lowercase letters, digits, single . _ -): " + robotName);
     }
     // name= is an exact match on the stored name, which for a system robot is its name.
-    HttpUrl url =
-        api("robots")
-            .addQueryParameter("q", "Level=system,name=" + robotName)
-            .addQueryParameter("page", "1")
-            .addQueryParameter("page_size", Integer.toString(PAGE_SIZE))
-            .build();
-    RobotPage result =
-        call(
-            "GET",
-            ROUTE_ROBOTS,
-            url,
-            null,
-            null,
-            admin,
-            List.of(),
-            reply ->
-                new RobotPage(
-                    reply.<List<Robot>>json(robotList),
-                    reply.header("X-Total-Count"),
-                    reply.header("Link")));
-    return result.robots().stream()
+    return listRobots("Level=system,name=" + robotName, 1).robots().stream()
         .filter(r -> r != null && r.name() != null && r.name().endsWith(robotName))
         .filter(r -> "system".equals(r.level()))
         .findFirst();
+  }
+
+  /** GET /robots with this {@code q}, one page of {@link #PAGE_SIZE}. */
+  private RobotPage listRobots(String q, int page) {
+    HttpUrl url =
+        api("robots")
+            .addQueryParameter("q", q)
+            .addQueryParameter("page", Integer.toString(page))
+            .addQueryParameter("page_size", Integer.toString(PAGE_SIZE))
+            .build();
+    return call(
+        "GET",
+        ROUTE_ROBOTS,
+        url,
+        null,
+        null,
+        admin,
+        List.of(),
+        reply ->
+            new RobotPage(
+                reply.<List<Robot>>json(robotList),
+                reply.header("X-Total-Count"),
+                reply.header("Link")));
   }
 
   /**

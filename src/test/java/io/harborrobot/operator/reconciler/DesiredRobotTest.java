@@ -119,52 +119,29 @@ class DesiredRobotTest {
     assertThat(desired.isNamed("robot$team-b+ci")).isFalse();
   }
 
+  /** A robot as Harbor returns it, with repository:pull in one project scope. */
+  private static Robot pulling(long id, String name, String level, String project) {
+    return new Robot(
+        id,
+        name,
+        "",
+        level,
+        -1L,
+        true,
+        false,
+        -1L,
+        List.of(
+            new RobotPermission("project", project, List.of(Access.allow("repository", "pull")))),
+        null,
+        null);
+  }
+
   @Test
   void aRecordedIdIsTrustedOnlyForARobotOfThisProject() {
     DesiredRobot desired = DesiredRobot.of(pullRobot("app", "ci"));
-    Robot ours =
-        new Robot(
-            1L,
-            "robot$app+ci",
-            "",
-            "project",
-            -1L,
-            true,
-            false,
-            -1L,
-            List.of(
-                new RobotPermission("project", "app", List.of(Access.allow("repository", "pull")))),
-            null,
-            null);
-    Robot suffixTwin =
-        new Robot(
-            2L,
-            "robot$payments-app+ci",
-            "",
-            "project",
-            -1L,
-            true,
-            false,
-            -1L,
-            List.of(
-                new RobotPermission(
-                    "project", "payments-app", List.of(Access.allow("repository", "pull")))),
-            null,
-            null);
-    Robot system =
-        new Robot(
-            3L,
-            "robot$app+ci",
-            "",
-            "system",
-            -1L,
-            true,
-            false,
-            -1L,
-            List.of(
-                new RobotPermission("project", "app", List.of(Access.allow("repository", "pull")))),
-            null,
-            null);
+    Robot ours = pulling(1L, "robot$app+ci", "project", "app");
+    Robot suffixTwin = pulling(2L, "robot$payments-app+ci", "project", "payments-app");
+    Robot system = pulling(3L, "robot$app+ci", "system", "app");
 
     assertThat(desired.isThisRobot(ours)).isTrue();
     assertThat(desired.isNamed(suffixTwin.name())).as("the name alone would match").isTrue();
