@@ -2,10 +2,16 @@ package io.harborrobot.operator;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.harborrobot.operator.config.LeaderElection;
 import io.harborrobot.operator.config.OperatorConfig;
 import io.harborrobot.operator.harbor.OkHttpHarborClientFactory;
+import io.harborrobot.operator.ops.Health;
+import io.harborrobot.operator.ops.HttpEndpoints;
+import io.harborrobot.operator.ops.LogFormat;
+import io.harborrobot.operator.ops.OperatorMetrics;
 import io.harborrobot.operator.ops.OperatorRuntime;
 import io.harborrobot.operator.sandbox.Sandbox;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -13,8 +19,10 @@ import java.time.format.DateTimeParseException;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -87,22 +95,120 @@ public final class Main implements Callable<Integer> {
                 + " default 5m).")
     Duration connectionCheckPeriod;
 
-    @Override
-    public Integer call() throws InterruptedException {
+    @Option(
+        names = "--robot-selector",
+        defaultValue = "${env:ROBOT_SELECTOR:-}",
+        description =
+            "Label selector: only HarborRobots matching it are managed, to shard a large fleet"
+                + " across several operator deployments (env ROBOT_SELECTOR; default all).")
+    String robotSelector;
+
+    @Option(
+        names = "--metrics-port",
+        defaultValue = "${env:METRICS_PORT:-8080}",
+        description =
+            "Port serving /metrics, /healthz and /readyz (env METRICS_PORT, default 8080).")
+    int metricsPort;
+
+    @Option(
+        names = "--leader-election",
+        arity = "0..1",
+        defaultValue = "${env:LEADER_ELECTION:-false}",
+        description =
+            "Elect a leader through a Lease, so that several replicas can run and only one"
+                + " reconciles (env LEADER_ELECTION, default false).")
+    boolean leaderElection;
+
+    @Option(
+        names = "--lease-name",
+        defaultValue = "${env:LEASE_NAME:-" + LeaderElection.DEFAULT_LEASE_NAME + "}",
+        description = "Name of the Lease (env LEASE_NAME, default ${DEFAULT-VALUE}).")
+    String leaseName;
+
+    @Option(
+        names = "--lease-namespace",
+        defaultValue = "${env:LEASE_NAMESPACE:-}",
+        description =
+            "Namespace of the Lease (env LEASE_NAMESPACE, else POD_NAMESPACE, else the"
+                + " namespace of the in-cluster service account).")
+    String leaseNamespace;
+
+    @Option(
+        names = "--lease-duration",
+        defaultValue = "${env:LEASE_DURATION:-15s}",
+        description =
+            "How long a Lease that is not renewed keeps the other replicas waiting; the leader"
+                + " renews it within two thirds of that (env LEASE_DURATION, default 15s).")
+    Duration leaseDuration;
+
+    @Option(
+        names = "--log-format",
+        defaultValue = "${env:LOG_FORMAT:-plain}",
+        description = "plain or json, one line per event (env LOG_FORMAT, default plain).")
+    LogFormat logFormat;
+
+    OperatorConfig config() {
       OperatorConfig config =
           OperatorConfig.defaults()
               .withResyncPeriod(resyncPeriod)
               .withCredentialCheckPeriod(credentialCheckPeriod)
               .withConnectionCheckPeriod(connectionCheckPeriod)
+              .withRobotSelector(robotSelector)
               .withNamespaces(
                   new LinkedHashSet<>(
                       namespaces.stream().map(String::trim).filter(s -> !s.isEmpty()).toList()));
-      KubernetesClient kubernetes = new KubernetesClientBuilder().build();
+      if (!leaderElection) {
+        return config;
+      }
+      String namespace = leaseNamespace.isBlank() ? env("POD_NAMESPACE") : leaseNamespace;
+      String identity = env("HOSTNAME");
+      return config.withLeaderElection(
+          new LeaderElection(
+              leaseName,
+              namespace.isBlank() ? null : namespace,
+              identity.isBlank() ? UUID.randomUUID().toString() : identity,
+              leaseDuration));
+    }
+
+    private static String env(String name) {
+      String value = System.getenv(name);
+      return value == null ? "" : value.trim();
+    }
+
+    @Override
+    public Integer call() throws Exception {
+      if (logFormat != LogFormat.PLAIN) {
+        logFormat.apply();
+      }
+      OperatorConfig config = config();
+      PrometheusMeterRegistry registry = OperatorMetrics.newRegistry();
+      AtomicReference<OperatorRuntime> running = new AtomicReference<>();
       CountDownLatch stopped = new CountDownLatch(1);
-      try (OperatorRuntime runtime =
-          OperatorRuntime.start(
-              kubernetes, new OkHttpHarborClientFactory(), config, Clock.systemUTC())) {
-        Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "shutdown"));
+      KubernetesClient kubernetes = new KubernetesClientBuilder().build();
+      try (AutoCloseable jvm = OperatorMetrics.bindJvmMetrics(registry);
+          HttpEndpoints http =
+              HttpEndpoints.start(
+                  metricsPort,
+                  registry,
+                  () -> running.get() == null ? Health.starting() : running.get().health())) {
+        OperatorRuntime runtime =
+            OperatorRuntime.start(
+                kubernetes,
+                new OkHttpHarborClientFactory(registry),
+                config,
+                Clock.systemUTC(),
+                registry);
+        running.set(runtime);
+        // The hook itself stops the operator (giving up the Lease at once): the JVM halts as soon
+        // as its hooks are done, whatever the main thread is doing.
+        Runtime.getRuntime()
+            .addShutdownHook(
+                new Thread(
+                    () -> {
+                      runtime.close();
+                      stopped.countDown();
+                    },
+                    "shutdown"));
         stopped.await();
       } finally {
         kubernetes.close();

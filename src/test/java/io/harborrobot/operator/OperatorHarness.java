@@ -24,11 +24,13 @@ import io.harborrobot.operator.harbor.HarborClientFactory;
 import io.harborrobot.operator.harbor.OkHttpHarborClientFactory;
 import io.harborrobot.operator.harbor.RetryPolicy;
 import io.harborrobot.operator.leaks.LeakWitness;
+import io.harborrobot.operator.ops.OperatorMetrics;
 import io.harborrobot.operator.ops.OperatorRuntime;
 import io.harborrobot.operator.sandbox.HarborEmulator;
 import io.harborrobot.operator.sandbox.InMemoryKubernetes;
 import io.harborrobot.operator.sandbox.Sandbox;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -44,6 +46,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /**
  * The real operator against the in-memory Kubernetes API and the Harbor emulator over HTTP, with
@@ -66,24 +69,39 @@ public final class OperatorHarness implements AutoCloseable {
   private final HarborEmulator harbor;
   private final HarborClientFactory clients;
   private final TestClock clock = TestClock.running();
-  private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+  private final PrometheusMeterRegistry meters;
   private Duration resync = RESYNC;
   private Duration credentialChecks = CREDENTIAL_CHECKS;
   private Set<String> namespaces = Set.of();
   private OperatorRuntime operator;
 
   private OperatorHarness(
-      InMemoryKubernetes kubernetes, HarborEmulator harbor, HarborClientFactory clients) {
+      InMemoryKubernetes kubernetes,
+      HarborEmulator harbor,
+      HarborClientFactory clients,
+      PrometheusMeterRegistry meters) {
+    this.meters = meters;
     this.kubernetes = kubernetes;
     this.harbor = harbor;
     this.clients = clients;
   }
 
-  /** With the production client, but short backoffs so that tests do not wait for them. */
+  /**
+   * With the production client, but short backoffs so that tests do not wait for them. The client
+   * records its metrics with the operator's, as in production: see {@link #meters()}.
+   */
   public static OperatorHarness start() {
+    PrometheusMeterRegistry meters = newRegistry();
     return start(
-        new OkHttpHarborClientFactory(
-            ClientSettings.defaults().withRetry(FAST_RETRY), new SimpleMeterRegistry()));
+        new OkHttpHarborClientFactory(ClientSettings.defaults().withRetry(FAST_RETRY), meters),
+        RESYNC,
+        CREDENTIAL_CHECKS,
+        Set.of(),
+        meters);
+  }
+
+  private static PrometheusMeterRegistry newRegistry() {
+    return OperatorMetrics.newRegistry();
   }
 
   /** Four attempts like production, with backoffs of at most half a second. */
@@ -132,11 +150,20 @@ public final class OperatorHarness implements AutoCloseable {
       Duration resync,
       Duration credentialChecks,
       Set<String> namespaces) {
+    return start(clients, resync, credentialChecks, namespaces, newRegistry());
+  }
+
+  private static OperatorHarness start(
+      HarborClientFactory clients,
+      Duration resync,
+      Duration credentialChecks,
+      Set<String> namespaces,
+      PrometheusMeterRegistry meters) {
     InMemoryKubernetes kubernetes = InMemoryKubernetes.start();
     HarborEmulator harbor = HarborEmulator.start();
     harbor.setAdminCredentials(Sandbox.ADMIN_USER, Sandbox.ADMIN_PASSWORD);
     harbor.setLoginLockout(Duration.ZERO);
-    OperatorHarness harness = new OperatorHarness(kubernetes, harbor, clients);
+    OperatorHarness harness = new OperatorHarness(kubernetes, harbor, clients, meters);
     harness.resync = resync;
     harness.credentialChecks = credentialChecks;
     harness.namespaces = namespaces;
@@ -149,16 +176,59 @@ public final class OperatorHarness implements AutoCloseable {
   public void startOperator() {
     operator =
         OperatorRuntime.start(
-            kubernetes.client(),
+            kubernetes.client(), Sandbox.servedBy(harbor, clients), config(), clock, meters);
+  }
+
+  private OperatorConfig config() {
+    return OperatorConfig.defaults()
+        .withResyncPeriod(resync)
+        .withRetry(Duration.ofMillis(200), Duration.ofSeconds(2))
+        .withCredentialCheckPeriod(credentialChecks)
+        .withConnectionCheckPeriod(CONNECTION_CHECKS)
+        .withNamespaces(namespaces);
+  }
+
+  /**
+   * One more operator process against the same API server and Harbor, e.g. a second replica or
+   * another shard: its own API client and metrics, the harness's settings changed by {@code
+   * adjust}. {@code onFatal} stands for the process exit that production does when the replica
+   * loses its Lease.
+   */
+  public Instance startInstance(UnaryOperator<OperatorConfig> adjust, Runnable onFatal) {
+    KubernetesClient own = kubernetes.newClient();
+    PrometheusMeterRegistry instanceMeters = newRegistry();
+    OperatorRuntime runtime =
+        OperatorRuntime.start(
+            own,
             Sandbox.servedBy(harbor, clients),
-            OperatorConfig.defaults()
-                .withResyncPeriod(resync)
-                .withRetry(Duration.ofMillis(200), Duration.ofSeconds(2))
-                .withCredentialCheckPeriod(credentialChecks)
-                .withConnectionCheckPeriod(CONNECTION_CHECKS)
-                .withNamespaces(namespaces),
+            adjust.apply(config()),
             clock,
-            meters);
+            instanceMeters,
+            onFatal);
+    return new Instance(runtime, own, instanceMeters);
+  }
+
+  /** An operator started by {@link #startInstance}. */
+  public record Instance(
+      OperatorRuntime runtime, KubernetesClient client, PrometheusMeterRegistry meters)
+      implements AutoCloseable {
+
+    /** How many reconciles of HarborRobots this instance started. */
+    public double robotReconciles() {
+      return meters
+          .find("operator.sdk.reconciliations.started")
+          .tag("kind", "HarborRobot")
+          .counters()
+          .stream()
+          .mapToDouble(io.micrometer.core.instrument.Counter::count)
+          .sum();
+    }
+
+    @Override
+    public void close() {
+      runtime.close();
+      client.close();
+    }
   }
 
   public void stopOperator() {
@@ -199,9 +269,14 @@ public final class OperatorHarness implements AutoCloseable {
     return clock;
   }
 
-  /** The operator's metrics. */
-  public SimpleMeterRegistry meters() {
+  /** The operator's metrics (and the Harbor client's, for a harness from {@link #start()}). */
+  public PrometheusMeterRegistry meters() {
     return meters;
+  }
+
+  /** The running operator (after {@link #stopOperator}, the stopped one). */
+  public OperatorRuntime runtime() {
+    return operator;
   }
 
   /** The count of counter {@code name} with the given tag, 0 when it was never incremented. */

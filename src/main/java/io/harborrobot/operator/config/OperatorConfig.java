@@ -1,6 +1,7 @@
 package io.harborrobot.operator.config;
 
 import java.time.Duration;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -18,6 +19,10 @@ import java.util.Set;
  *     (besides after every change), which is how a secret refreshed in Harbor by hand is found
  * @param connectionCheckPeriod how often each connection is probed (reachable, credentials
  *     accepted, version), besides when its spec or Secrets change
+ * @param robotSelector label selector limiting the HarborRobots this operator manages (sharding a
+ *     large fleet across several deployments); empty for all
+ * @param leaderElection how replicas elect the one that reconciles; {@code null} when this is the
+ *     only one
  */
 public record OperatorConfig(
     Set<String> namespaces,
@@ -26,10 +31,13 @@ public record OperatorConfig(
     Duration retryInitialInterval,
     Duration retryMaxInterval,
     Duration credentialCheckPeriod,
-    Duration connectionCheckPeriod) {
+    Duration connectionCheckPeriod,
+    String robotSelector,
+    LeaderElection leaderElection) {
 
   public OperatorConfig {
     namespaces = Set.copyOf(namespaces);
+    robotSelector = robotSelector == null ? "" : robotSelector.trim();
     requirePositive("resync period", resyncPeriod);
     requirePositive("credential check period", credentialCheckPeriod);
     requirePositive("connection check period", connectionCheckPeriod);
@@ -49,7 +57,13 @@ public record OperatorConfig(
         Duration.ofSeconds(2),
         Duration.ofMinutes(5),
         Duration.ofMinutes(30),
-        Duration.ofMinutes(5));
+        Duration.ofMinutes(5),
+        "",
+        null);
+  }
+
+  public Optional<LeaderElection> leaderElectionIfEnabled() {
+    return Optional.ofNullable(leaderElection);
   }
 
   public OperatorConfig withResyncPeriod(Duration resync) {
@@ -60,7 +74,9 @@ public record OperatorConfig(
         retryInitialInterval,
         retryMaxInterval,
         credentialCheckPeriod,
-        connectionCheckPeriod);
+        connectionCheckPeriod,
+        robotSelector,
+        leaderElection);
   }
 
   public OperatorConfig withNamespaces(Set<String> watched) {
@@ -71,7 +87,9 @@ public record OperatorConfig(
         retryInitialInterval,
         retryMaxInterval,
         credentialCheckPeriod,
-        connectionCheckPeriod);
+        connectionCheckPeriod,
+        robotSelector,
+        leaderElection);
   }
 
   public OperatorConfig withRetry(Duration initial, Duration max) {
@@ -82,7 +100,9 @@ public record OperatorConfig(
         initial,
         max,
         credentialCheckPeriod,
-        connectionCheckPeriod);
+        connectionCheckPeriod,
+        robotSelector,
+        leaderElection);
   }
 
   public OperatorConfig withCredentialCheckPeriod(Duration period) {
@@ -93,7 +113,9 @@ public record OperatorConfig(
         retryInitialInterval,
         retryMaxInterval,
         period,
-        connectionCheckPeriod);
+        connectionCheckPeriod,
+        robotSelector,
+        leaderElection);
   }
 
   public OperatorConfig withConnectionCheckPeriod(Duration period) {
@@ -104,6 +126,34 @@ public record OperatorConfig(
         retryInitialInterval,
         retryMaxInterval,
         credentialCheckPeriod,
-        period);
+        period,
+        robotSelector,
+        leaderElection);
+  }
+
+  public OperatorConfig withRobotSelector(String selector) {
+    return new OperatorConfig(
+        namespaces,
+        resyncPeriod,
+        credentialsMaxAge,
+        retryInitialInterval,
+        retryMaxInterval,
+        credentialCheckPeriod,
+        connectionCheckPeriod,
+        selector,
+        leaderElection);
+  }
+
+  public OperatorConfig withLeaderElection(LeaderElection election) {
+    return new OperatorConfig(
+        namespaces,
+        resyncPeriod,
+        credentialsMaxAge,
+        retryInitialInterval,
+        retryMaxInterval,
+        credentialCheckPeriod,
+        connectionCheckPeriod,
+        robotSelector,
+        election);
   }
 }

@@ -568,6 +568,7 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
   }
 
   private void patchStatus(HarborRobot cr, Context<HarborRobot> context, HarborRobotStatus status) {
+    metrics.observed(cr, status);
     if (status.equals(cr.getStatus())) {
       return;
     }

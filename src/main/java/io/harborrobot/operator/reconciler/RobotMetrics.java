@@ -1,18 +1,36 @@
 package io.harborrobot.operator.reconciler;
 
+import io.harborrobot.operator.api.v1alpha1.Condition;
+import io.harborrobot.operator.api.v1alpha1.HarborRobot;
+import io.harborrobot.operator.api.v1alpha1.HarborRobotStatus;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * What the reconciler did to keep credentials working, as Micrometer counters. Tags are bounded
- * enums: no robot or namespace name, so the number of series does not grow with the fleet.
+ * The reconciler's metrics. Counters of what it did to keep credentials working, tagged with
+ * bounded enums only; and gauges of the managed robots: how many are in each Ready state and
+ * reason, and when each expires (the only series per robot, tagged with its namespace and name, and
+ * removed when the HarborRobot goes).
  */
 public final class RobotMetrics {
 
   static final String REPAIRS = "harborrobot.repairs";
   static final String ROTATIONS = "harborrobot.rotations";
   static final String CREDENTIAL_CHECKS = "harborrobot.credential.checks";
+  static final String ROBOTS = "harborrobot.robots";
+  static final String EXPIRY = "harborrobot.robot.expiry.timestamp";
+
+  /** Ready status and reason of one robot, the tags of {@link #ROBOTS}. */
+  private record ReadyState(String ready, String reason) {}
 
   /** What was found broken and repaired (the {@code kind} tag). */
   public enum Repair {
@@ -38,8 +56,15 @@ public final class RobotMetrics {
   private final Meter.MeterProvider<Counter> repairs;
   private final Meter.MeterProvider<Counter> rotations;
   private final Meter.MeterProvider<Counter> checks;
+  private final MeterRegistry registry;
+  private final Map<ResourceID, ReadyState> states = new ConcurrentHashMap<>();
+  private final Map<ReadyState, Gauge> stateGauges = new ConcurrentHashMap<>();
+  private final Map<ResourceID, ExpiryGauge> expiries = new ConcurrentHashMap<>();
+
+  private record ExpiryGauge(Gauge gauge, AtomicLong epochSecond) {}
 
   public RobotMetrics(MeterRegistry registry) {
+    this.registry = registry;
     repairs =
         Counter.builder(REPAIRS)
             .description("Broken credentials found and repaired, by what was broken")
@@ -64,5 +89,76 @@ public final class RobotMetrics {
 
   void checked(boolean accepted) {
     checks.withTags("result", accepted ? "accepted" : "refused").increment();
+  }
+
+  /** Records the state a reconcile decided for {@code cr}, for the fleet gauges. */
+  void observed(HarborRobot cr, HarborRobotStatus status) {
+    ResourceID id = ResourceID.fromResource(cr);
+    Optional<Condition> ready = Conditions.find(status.getConditions(), Conditions.READY);
+    ReadyState state =
+        new ReadyState(
+            ready.map(Condition::getStatus).orElse("Unknown"),
+            ready.map(Condition::getReason).orElse(""));
+    states.put(id, state);
+    stateGauges.computeIfAbsent(
+        state,
+        tags ->
+            Gauge.builder(ROBOTS, states, all -> countIn(all, tags))
+                .description("HarborRobots managed by this operator, by Ready status and reason")
+                .tags("ready", tags.ready(), "reason", tags.reason())
+                .register(registry));
+    Optional<Instant> expiry = parse(status.getExpiresAt());
+    if (expiry.isEmpty()) {
+      dropExpiry(id);
+      return;
+    }
+    expiries
+        .computeIfAbsent(id, robot -> expiryGauge(robot, cr))
+        .epochSecond()
+        .set(expiry.get().getEpochSecond());
+  }
+
+  /** Drops what is known of a HarborRobot that is gone (or no longer this operator's). */
+  public void forget(ResourceID id) {
+    states.remove(id);
+    dropExpiry(id);
+  }
+
+  /** Removes the gauges, for an operator that stops while its registry lives on. */
+  public void close() {
+    stateGauges.values().forEach(registry::remove);
+    stateGauges.clear();
+    expiries.keySet().forEach(this::dropExpiry);
+    states.clear();
+  }
+
+  private ExpiryGauge expiryGauge(ResourceID id, HarborRobot cr) {
+    AtomicLong epochSecond = new AtomicLong();
+    Gauge gauge =
+        Gauge.builder(EXPIRY, epochSecond, AtomicLong::doubleValue)
+            .description("When the HarborRobot's robot account expires in Harbor, Unix time")
+            .baseUnit("seconds")
+            .tags("namespace", id.getNamespace().orElse(""), "name", cr.getMetadata().getName())
+            .register(registry);
+    return new ExpiryGauge(gauge, epochSecond);
+  }
+
+  private void dropExpiry(ResourceID id) {
+    ExpiryGauge gone = expiries.remove(id);
+    if (gone != null) {
+      registry.remove(gone.gauge());
+    }
+  }
+
+  private static double countIn(Map<ResourceID, ReadyState> all, ReadyState state) {
+    return all.values().stream().filter(state::equals).count();
+  }
+
+  private static Optional<Instant> parse(String instant) {
+    try {
+      return instant == null ? Optional.empty() : Optional.of(Instant.parse(instant));
+    } catch (DateTimeParseException e) {
+      return Optional.empty();
+    }
   }
 }

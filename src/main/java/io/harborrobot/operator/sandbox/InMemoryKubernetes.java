@@ -1,6 +1,7 @@
 package io.harborrobot.operator.sandbox;
 
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReviewBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -62,9 +63,36 @@ public final class InMemoryKubernetes implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the in-memory Kubernetes API", e);
     }
+    answerRulesReviews(server);
     InMemoryKubernetes kubernetes = new InMemoryKubernetes(server);
     kubernetes.installCrds();
     return kubernetes;
+  }
+
+  /**
+   * The CRUD mode would store a SelfSubjectRulesReview and return it without the answer. JOSDK asks
+   * one before leader election to see that it may use Leases; here, with no RBAC, everyone may do
+   * everything, as the answer says.
+   */
+  private static void answerRulesReviews(KubernetesMockServer server) {
+    server
+        .expect()
+        .post()
+        .withPath("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews")
+        .andReply(
+            201,
+            request ->
+                new SelfSubjectRulesReviewBuilder()
+                    .withNewStatus()
+                    .withIncomplete(false)
+                    .addNewResourceRule()
+                    .withApiGroups("*")
+                    .withResources("*")
+                    .withVerbs("*")
+                    .endResourceRule()
+                    .endStatus()
+                    .build())
+        .always();
   }
 
   public KubernetesClient client() {

@@ -35,17 +35,25 @@ import org.junit.jupiter.api.Test;
  * Holds the RBAC manifests under {@code deploy/} to least privilege: every YAML document of every
  * file there is parsed, and each rule is checked against the verbs the operator really sends (read
  * from the code: {@code CredentialSecretStore}, {@code HarborSessions}, {@code EventRecorder}, the
- * reconciler's status writes, and JOSDK's finalizer patches with server-side apply off). A verb the
- * code starts to use needs a line in {@link #USED} and in the YAML, with a comment saying why; a
- * rule deleted from the YAML fails the coverage tests.
+ * reconciler's status writes, JOSDK's finalizer patches with server-side apply off, and the Lease
+ * of leader election). A verb the code starts to use needs a line in {@link #USED} and in the YAML,
+ * with a comment saying why; a rule deleted from the YAML fails the coverage tests.
+ *
+ * <p>The checks are public static methods on parsed documents ({@link #load}, {@link #parse}), so
+ * that RBAC from elsewhere, a rendered Helm chart for one, can be held to the same rules: {@link
+ * #rbacProblems} runs them all, with {@link #needed} saying what the operator must be granted in a
+ * namespace.
  */
-class RbacManifestsTest {
+public class RbacManifestsTest {
 
-  private static final Path DEPLOY = Path.of("deploy");
+  static final Path DEPLOY = Path.of("deploy");
   private static final Path CRDS = Path.of("crds");
 
   /** Name and namespace of the operator's ServiceAccount. */
-  private static final String OPERATOR = "harbor-robot-operator";
+  static final String OPERATOR = "harbor-robot-operator";
+
+  /** The operator's ServiceAccount in {@code deploy/}. */
+  public static final Account OPERATOR_ACCOUNT = new Account(OPERATOR, OPERATOR);
 
   /** The watched namespace of the template in rbac-namespaced.yaml. */
   private static final String WATCHED = "team-a";
@@ -56,9 +64,10 @@ class RbacManifestsTest {
 
   /**
    * Every verb the operator sends, per resource ({@code plural.group/subresource}, core resources
-   * without a group). Nothing else may be granted, and all of it must be.
+   * without a group). Nothing else may be granted, and all of it must be: where, {@link #needed}
+   * says.
    */
-  private static final Map<String, Set<String>> USED =
+  public static final Map<String, Set<String>> USED =
       Map.ofEntries(
           // JOSDK's informer and its re-read after a conflict; finalizers by JSON patch
           Map.entry("harborrobots.harborrobot.io", Set.of("get", "list", "watch", "patch")),
@@ -77,7 +86,10 @@ class RbacManifestsTest {
           // PullSecretLinks: imagePullSecrets of the ServiceAccounts a HarborRobot names
           Map.entry("serviceaccounts", Set.of("get", "list", "watch", "update")),
           // namespaceSelector of ClusterHarborConnection access rules
-          Map.entry("namespaces", READ));
+          Map.entry("namespaces", READ),
+          // leader election: fabric8's LeaderElector reads, creates and renews (PUT) the Lease;
+          // JOSDK checks exactly these three verbs at start-up
+          Map.entry("leases.coordination.k8s.io", Set.of("get", "create", "update")));
 
   /** The resources of {@link #USED} that only a ClusterRole can grant. */
   private static final Set<String> CLUSTER_SCOPED =
@@ -85,6 +97,9 @@ class RbacManifestsTest {
           "clusterharborconnections.harborrobot.io",
           "clusterharborconnections.harborrobot.io/status",
           "namespaces");
+
+  /** The resources of {@link #USED} needed in the operator's own namespace only. */
+  private static final Set<String> OPERATOR_NAMESPACE_ONLY = Set.of("leases.coordination.k8s.io");
 
   /** The only roles that may grant Secrets, each with the verbs it may grant on them. */
   private static final Map<String, Set<String>> SECRET_GRANTORS =
@@ -97,11 +112,28 @@ class RbacManifestsTest {
               + " harbor-robot-operator/harbor-robot-operator-connection-credentials",
           Set.of("get"));
 
-  private static final Set<String> KINDS =
+  /** The kinds these checks are about; other documents are left out of them. */
+  public static final Set<String> KINDS =
       Set.of("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding");
 
-  /** One YAML document and the file it came from. */
-  record Doc(String file, HasMetadata resource) {
+  /** The other kinds {@code deploy/} holds, checked by {@link DeployManifestsTest}. */
+  static final Set<String> WORKLOAD_KINDS = Set.of("Namespace", "Deployment", "Service");
+
+  /** A ServiceAccount, the one the operator runs as. */
+  public record Account(String namespace, String name) {
+    boolean is(Subject s) {
+      return "ServiceAccount".equals(s.getKind())
+          && name.equals(s.getName())
+          && namespace.equals(s.getNamespace());
+    }
+  }
+
+  /**
+   * One YAML document and the file it came from. Documents of one file are applied together: a
+   * binding must refer to a role of its own file, and that file must define the ServiceAccount
+   * (give every document of a rendered Helm chart the same file name).
+   */
+  public record Doc(String file, HasMetadata resource) {
     String describe() {
       String ns = resource.getMetadata().getNamespace();
       String name = resource.getMetadata().getName();
@@ -117,22 +149,19 @@ class RbacManifestsTest {
     }
   }
 
+  /** The RBAC documents of {@code deploy/}. */
   private static List<Doc> all;
 
   @BeforeAll
   static void loadDeployFolder() throws IOException {
-    all = new ArrayList<>();
-    try (Stream<Path> files = Files.list(DEPLOY)) {
-      for (Path file :
-          files
-              .filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml"))
-              .sorted()
-              .toList()) {
-        try (InputStream in = Files.newInputStream(file)) {
-          all.addAll(parse(file.getFileName().toString(), Serialization.unmarshal(in)));
-        }
-      }
-    }
+    List<Doc> everything = load(DEPLOY);
+    assertThat(everything)
+        .allSatisfy(
+            d ->
+                assertThat(d.resource().getKind())
+                    .as(d.describe())
+                    .isIn(union(KINDS, WORKLOAD_KINDS)));
+    all = rbacOnly(everything);
   }
 
   @Test
@@ -140,10 +169,7 @@ class RbacManifestsTest {
     assertThat(all).extracting(Doc::file).contains("rbac.yaml", "rbac-namespaced.yaml");
     assertThat(all)
         .allSatisfy(
-            d -> {
-              assertThat(d.resource().getKind()).as(d.describe()).isIn(KINDS);
-              assertThat(d.resource().getMetadata().getName()).as(d.describe()).isNotBlank();
-            });
+            d -> assertThat(d.resource().getMetadata().getName()).as(d.describe()).isNotBlank());
     // a misspelt field (verb: instead of verbs:) would otherwise be dropped without a word
     assertThat(unknownFields(all)).isEmpty();
   }
@@ -165,33 +191,97 @@ class RbacManifestsTest {
 
   @Test
   void everyBindingGivesARoleOfItsFileToTheOperatorServiceAccountOnly() {
-    assertThat(bindingProblems(all)).isEmpty();
+    assertThat(bindingProblems(all, OPERATOR_ACCOUNT)).isEmpty();
   }
 
   @Test
   void allNamespacesModeGrantsExactlyWhatTheOperatorUsesInEveryNamespace() {
     List<Doc> rbac = file("rbac.yaml");
-    assertThat(difference(USED, grants(rbac, WATCHED))).isEmpty();
-    assertThat(difference(USED, grants(rbac, "any-other-namespace"))).isEmpty();
+    assertThat(difference(needed(true, false), grants(rbac, OPERATOR_ACCOUNT, WATCHED))).isEmpty();
+    assertThat(
+            difference(needed(true, false), grants(rbac, OPERATOR_ACCOUNT, "any-other-namespace")))
+        .isEmpty();
+    // and in its own namespace the Lease as well
+    assertThat(difference(needed(true, true), grants(rbac, OPERATOR_ACCOUNT, OPERATOR))).isEmpty();
   }
 
   @Test
   void namespacedModeGrantsExactlyWhatTheOperatorUsesInTheWatchedNamespace() {
-    assertThat(difference(USED, grants(file("rbac-namespaced.yaml"), WATCHED))).isEmpty();
+    assertThat(
+            difference(
+                needed(true, false),
+                grants(file("rbac-namespaced.yaml"), OPERATOR_ACCOUNT, WATCHED)))
+        .isEmpty();
   }
 
   @Test
   void namespacedModeGrantsNothingNamespacedElsewhere() {
     List<Doc> namespaced = file("rbac-namespaced.yaml");
-    Map<String, Set<String>> clusterScoped = new TreeMap<>(USED);
-    clusterScoped.keySet().retainAll(CLUSTER_SCOPED);
+    assertThat(difference(needed(false, false), grants(namespaced, OPERATOR_ACCOUNT, "team-b")))
+        .isEmpty();
+    // the operator's namespace: also the Harbor credentials of ClusterHarborConnections, read
+    // only, and the Lease
+    assertThat(difference(needed(false, true), grants(namespaced, OPERATOR_ACCOUNT, OPERATOR)))
+        .isEmpty();
+  }
 
-    assertThat(difference(clusterScoped, grants(namespaced, "team-b"))).isEmpty();
+  @Test
+  void leasesAreGrantedInTheOperatorsNamespaceOnly() {
+    Map<String, Set<String>> lease =
+        Map.of("leases.coordination.k8s.io", Set.of("get", "create", "update"));
+    for (String name : List.of("rbac.yaml", "rbac-namespaced.yaml")) {
+      assertThat(grants(file(name), OPERATOR_ACCOUNT, OPERATOR))
+          .as(name)
+          .containsAllEntriesOf(lease);
+      assertThat(grants(file(name), OPERATOR_ACCOUNT, WATCHED))
+          .as(name)
+          .doesNotContainKey("leases.coordination.k8s.io");
+    }
+    assertThat(needed(true, false))
+        .doesNotContainKeys(OPERATOR_NAMESPACE_ONLY.toArray(String[]::new));
+    assertThat(needed(false, true)).containsAllEntriesOf(lease);
+  }
 
-    // the operator's namespace: also the Harbor credentials of ClusterHarborConnections, read only
-    Map<String, Set<String>> operatorNamespace = new TreeMap<>(clusterScoped);
-    operatorNamespace.put("secrets", Set.of("get"));
-    assertThat(difference(operatorNamespace, grants(namespaced, OPERATOR))).isEmpty();
+  /** {@link #rbacProblems}, which another test may run on RBAC of its own, passes both files. */
+  @Test
+  void bothFilesPassEveryCheckAtOnce() {
+    assertThat(
+            rbacProblems(
+                file("rbac.yaml"),
+                OPERATOR_ACCOUNT,
+                Map.of(
+                    WATCHED,
+                    needed(true, false),
+                    "any-other-namespace",
+                    needed(true, false),
+                    OPERATOR,
+                    needed(true, true))))
+        .isEmpty();
+    assertThat(
+            rbacProblems(
+                file("rbac-namespaced.yaml"),
+                OPERATOR_ACCOUNT,
+                Map.of(
+                    WATCHED,
+                    needed(true, false),
+                    "team-b",
+                    needed(false, false),
+                    OPERATOR,
+                    needed(false, true))))
+        .isEmpty();
+    // the same files, held to another mode, fail
+    assertThat(
+            rbacProblems(
+                file("rbac-namespaced.yaml"),
+                OPERATOR_ACCOUNT,
+                Map.of("team-b", needed(true, false))))
+        .contains("in namespace team-b: missing: harborrobots.harborrobot.io get");
+    assertThat(
+            rbacProblems(
+                file("rbac.yaml"), new Account("other", OPERATOR), Map.of(OPERATOR, Map.of())))
+        .anyMatch(
+            p -> p.contains("binds ServiceAccount harbor-robot-operator/harbor-robot-operator"))
+        .anyMatch(p -> p.contains("does not define the operator's ServiceAccount"));
   }
 
   @Test
@@ -221,8 +311,7 @@ class RbacManifestsTest {
     List<Doc> bad =
         parse(
             "bad.yaml",
-            Serialization.unmarshal(
-                """
+            """
                 apiVersion: rbac.authorization.k8s.io/v1
                 kind: ClusterRole
                 metadata: {name: too-much}
@@ -248,22 +337,107 @@ class RbacManifestsTest {
                 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: missing}
                 subjects:
                   - {kind: ServiceAccount, name: harbor-robot-operator, namespace: harbor-robot-operator}
-                """));
+                """);
 
     assertThat(wildcards(bad)).hasSize(2);
     assertThat(verbsBeyondUse(bad))
         .anyMatch(p -> p.contains("secrets patch"))
         .anyMatch(p -> p.contains("pods get"));
     assertThat(secretGrantsOutsideTheirRoles(bad)).isNotEmpty();
-    assertThat(bindingProblems(bad))
+    assertThat(bindingProblems(bad, OPERATOR_ACCOUNT))
         .anyMatch(p -> p.contains("binds ServiceAccount default/default"))
         .anyMatch(p -> p.contains("refers to Role missing"))
         .anyMatch(p -> p.contains("does not define the operator's ServiceAccount"));
-    assertThat(difference(USED, grants(bad, WATCHED)))
+    assertThat(difference(USED, grants(bad, OPERATOR_ACCOUNT, WATCHED)))
         .contains("missing: events create", "extra: pods get");
+    assertThat(rbacProblems(bad, OPERATOR_ACCOUNT, Map.of(WATCHED, needed(true, false))))
+        .anyMatch(p -> p.contains("wildcard"))
+        .anyMatch(p -> p.contains("grants pods get"))
+        .anyMatch(p -> p.contains("binds ServiceAccount default/default"))
+        .contains("in namespace team-a: missing: events create");
+  }
+
+  /** A Lease granted beyond the operator's namespace, or by a ClusterRole, is caught. */
+  @Test
+  void theChecksCatchLeasesGrantedOutsideTheOperatorsNamespace() {
+    List<Doc> clusterWide =
+        parse(
+            "leases.yaml",
+            """
+                apiVersion: v1
+                kind: ServiceAccount
+                metadata: {name: harbor-robot-operator, namespace: harbor-robot-operator}
+                ---
+                apiVersion: rbac.authorization.k8s.io/v1
+                kind: ClusterRole
+                metadata: {name: leases}
+                rules:
+                  - apiGroups: ["coordination.k8s.io"]
+                    resources: ["leases"]
+                    verbs: ["get", "create", "update", "delete"]
+                ---
+                apiVersion: rbac.authorization.k8s.io/v1
+                kind: ClusterRoleBinding
+                metadata: {name: leases}
+                roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: leases}
+                subjects:
+                  - {kind: ServiceAccount, name: harbor-robot-operator, namespace: harbor-robot-operator}
+                """);
+    assertThat(verbsBeyondUse(clusterWide))
+        .anyMatch(p -> p.contains("leases.coordination.k8s.io delete"));
+    assertThat(difference(needed(false, false), grants(clusterWide, OPERATOR_ACCOUNT, WATCHED)))
+        .contains("extra: leases.coordination.k8s.io get");
   }
 
   // --- the checks, each returning what it found wrong ---------------------------------------
+
+  /**
+   * Every check of this class that does not depend on {@code deploy/}'s file names, on RBAC
+   * documents from anywhere (other kinds among {@code docs} are ignored): no wildcard or
+   * aggregation, no unknown field, no verb the operator does not use, every binding gives a role of
+   * its file to {@code account} only, and in each namespace of {@code expected} {@code account} may
+   * do exactly what it maps to (see {@link #needed}). Problems in a namespace start with "in
+   * namespace NAME: ".
+   */
+  public static List<String> rbacProblems(
+      List<Doc> docs, Account account, Map<String, Map<String, Set<String>>> expected) {
+    List<Doc> rbac = rbacOnly(docs);
+    List<String> problems = new ArrayList<>();
+    problems.addAll(unknownFields(rbac));
+    problems.addAll(wildcards(rbac));
+    problems.addAll(verbsBeyondUse(rbac));
+    problems.addAll(bindingProblems(rbac, account));
+    new TreeMap<>(expected)
+        .forEach(
+            (namespace, verbs) ->
+                difference(verbs, grants(rbac, account, namespace))
+                    .forEach(p -> problems.add("in namespace " + namespace + ": " + p)));
+    return problems;
+  }
+
+  /**
+   * What the operator needs in one namespace, all of it from {@link #USED}: what is cluster-scoped
+   * (a ClusterRole grants it in every namespace); if the namespace is watched, everything
+   * namespaced the reconcilers use; if it is the operator's own namespace, the Lease of leader
+   * election and {@code get} on the Secrets that ClusterHarborConnections name there.
+   */
+  public static Map<String, Set<String>> needed(boolean watched, boolean operatorNamespace) {
+    Map<String, Set<String>> needed = new TreeMap<>();
+    USED.forEach(
+        (resource, verbs) -> {
+          boolean wanted =
+              CLUSTER_SCOPED.contains(resource)
+                  || (watched && !OPERATOR_NAMESPACE_ONLY.contains(resource))
+                  || (operatorNamespace && OPERATOR_NAMESPACE_ONLY.contains(resource));
+          if (wanted) {
+            needed.put(resource, new TreeSet<>(verbs));
+          }
+        });
+    if (operatorNamespace) {
+      needed.computeIfAbsent("secrets", r -> new TreeSet<>()).add("get");
+    }
+    return needed;
+  }
 
   static List<String> wildcards(List<Doc> docs) {
     List<String> problems = new ArrayList<>();
@@ -328,7 +502,7 @@ class RbacManifestsTest {
     return problems;
   }
 
-  static List<String> bindingProblems(List<Doc> docs) {
+  static List<String> bindingProblems(List<Doc> docs, Account account) {
     List<String> problems = new ArrayList<>();
     for (Doc doc : docs) {
       List<Subject> subjects;
@@ -347,7 +521,7 @@ class RbacManifestsTest {
         continue;
       }
       for (Subject s : orEmpty(subjects)) {
-        if (!isOperator(s)) {
+        if (!account.is(s)) {
           problems.add(
               doc.describe()
                   + " binds "
@@ -374,8 +548,8 @@ class RbacManifestsTest {
                   d ->
                       d.file().equals(doc.file())
                           && d.resource() instanceof ServiceAccount sa
-                          && OPERATOR.equals(sa.getMetadata().getName())
-                          && OPERATOR.equals(sa.getMetadata().getNamespace()));
+                          && account.name().equals(sa.getMetadata().getName())
+                          && account.namespace().equals(sa.getMetadata().getNamespace()));
       if (!accountDefined) {
         problems.add(doc.file() + " does not define the operator's ServiceAccount");
       }
@@ -384,20 +558,20 @@ class RbacManifestsTest {
   }
 
   /**
-   * What the operator's ServiceAccount may do in {@code namespace}: the rules of the ClusterRoles
-   * bound cluster-wide plus those of the roles bound in that namespace.
+   * What {@code account} may do in {@code namespace}: the rules of the ClusterRoles bound to it
+   * cluster-wide plus those of the roles bound to it in that namespace.
    */
-  static Map<String, Set<String>> grants(List<Doc> docs, String namespace) {
+  public static Map<String, Set<String>> grants(List<Doc> docs, Account account, String namespace) {
     Map<String, Set<String>> grants = new TreeMap<>();
     for (Doc doc : docs) {
       Doc role = null;
       if (doc.resource() instanceof ClusterRoleBinding b
-          && orEmpty(b.getSubjects()).stream().anyMatch(RbacManifestsTest::isOperator)
+          && orEmpty(b.getSubjects()).stream().anyMatch(account::is)
           && "ClusterRole".equals(b.getRoleRef().getKind())) {
         role = role(docs, doc.file(), b.getRoleRef(), null);
       } else if (doc.resource() instanceof RoleBinding b
           && namespace.equals(b.getMetadata().getNamespace())
-          && orEmpty(b.getSubjects()).stream().anyMatch(RbacManifestsTest::isOperator)) {
+          && orEmpty(b.getSubjects()).stream().anyMatch(account::is)) {
         role = role(docs, doc.file(), b.getRoleRef(), namespace);
       }
       if (role != null) {
@@ -414,7 +588,7 @@ class RbacManifestsTest {
   }
 
   /** What {@code actual} lacks of {@code expected}, and what it has beyond it. */
-  static List<String> difference(
+  public static List<String> difference(
       Map<String, Set<String>> expected, Map<String, Set<String>> actual) {
     List<String> problems = new ArrayList<>();
     expected.forEach(
@@ -475,12 +649,6 @@ class RbacManifestsTest {
     return plural + (group.isEmpty() ? "" : "." + group) + subresource;
   }
 
-  private static boolean isOperator(Subject s) {
-    return "ServiceAccount".equals(s.getKind())
-        && OPERATOR.equals(s.getName())
-        && OPERATOR.equals(s.getNamespace());
-  }
-
   private static Doc role(List<Doc> docs, String file, RoleRef ref, String namespace) {
     return docs.stream()
         .filter(d -> d.file().equals(file))
@@ -500,7 +668,39 @@ class RbacManifestsTest {
     return docs;
   }
 
-  private static List<Doc> parse(String file, Object parsed) {
+  /** Every document of every YAML file of {@code folder}, in file name order. */
+  public static List<Doc> load(Path folder) throws IOException {
+    List<Doc> docs = new ArrayList<>();
+    try (Stream<Path> files = Files.list(folder)) {
+      for (Path file :
+          files
+              .filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml"))
+              .sorted()
+              .toList()) {
+        try (InputStream in = Files.newInputStream(file)) {
+          docs.addAll(documents(file.getFileName().toString(), Serialization.unmarshal(in)));
+        }
+      }
+    }
+    return docs;
+  }
+
+  /** The documents of one YAML text (several, separated by {@code ---}), all from {@code file}. */
+  public static List<Doc> parse(String file, String yaml) {
+    return documents(file, Serialization.<Object>unmarshal(yaml));
+  }
+
+  static List<Doc> rbacOnly(List<Doc> docs) {
+    return docs.stream().filter(d -> KINDS.contains(d.resource().getKind())).toList();
+  }
+
+  private static Set<String> union(Set<String> a, Set<String> b) {
+    Set<String> union = new TreeSet<>(a);
+    union.addAll(b);
+    return union;
+  }
+
+  private static List<Doc> documents(String file, Object parsed) {
     Collection<?> items =
         parsed instanceof KubernetesList list
             ? list.getItems()

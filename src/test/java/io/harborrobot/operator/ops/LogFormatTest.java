@@ -1,0 +1,80 @@
+package io.harborrobot.operator.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.slf4j.MDC;
+
+/**
+ * Both log formats write one line per event with the namespace/name of the resource being
+ * reconciled, which JOSDK puts in the MDC; each runs in a logging context of its own.
+ */
+class LogFormatTest {
+
+  /** Logs through a fresh context configured for {@code format}; returns what reached stderr. */
+  private static List<String> log(LogFormat format, Runnable logging) {
+    PrintStream stderr = System.err;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    LoggerContext context = new LoggerContext();
+    context.setMDCAdapter(MDC.getMDCAdapter());
+    try {
+      System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+      format.configure(context);
+      Logger logger = context.getLogger("io.harborrobot.operator.reconciler.Example");
+      MDC.put("resource.namespace", "team-a");
+      MDC.put("resource.name", "pull");
+      logger.info("Created robot {} in project {}", "robot$team-a+pull", "team-a");
+      MDC.clear();
+      logger.warn("no resource here\nsecond line of the same event");
+      logging.run();
+      context.stop();
+    } finally {
+      MDC.clear();
+      System.setErr(stderr);
+    }
+    return captured.toString(StandardCharsets.UTF_8).lines().toList();
+  }
+
+  @Test
+  void plainLinesCarryTheResourceAndStayOneLinePerEvent() {
+    List<String> lines = log(LogFormat.PLAIN, () -> {});
+
+    assertThat(lines).hasSize(2);
+    assertThat(lines.get(0))
+        .contains("INFO")
+        .contains("[team-a/pull]")
+        .endsWith("- Created robot robot$team-a+pull in project team-a");
+    assertThat(lines.get(1))
+        .contains("WARN")
+        .doesNotContain("[/]")
+        .endsWith("- no resource here second line of the same event");
+  }
+
+  @Test
+  void jsonIsOneObjectPerLineWithTheResourceInTheMdc() throws Exception {
+    List<String> lines = log(LogFormat.JSON, () -> {});
+
+    assertThat(lines).hasSize(2);
+    ObjectMapper json = new ObjectMapper();
+    JsonNode first = json.readTree(lines.get(0));
+    assertThat(first.path("level").asText()).isEqualTo("INFO");
+    assertThat(first.path("loggerName").asText())
+        .isEqualTo("io.harborrobot.operator.reconciler.Example");
+    assertThat(first.path("formattedMessage").asText())
+        .isEqualTo("Created robot robot$team-a+pull in project team-a");
+    assertThat(first.path("mdc").path("resource.namespace").asText()).isEqualTo("team-a");
+    assertThat(first.path("mdc").path("resource.name").asText()).isEqualTo("pull");
+    assertThat(first.path("timestamp").asLong()).isPositive();
+    JsonNode second = json.readTree(lines.get(1));
+    assertThat(second.path("formattedMessage").asText())
+        .isEqualTo("no resource here\nsecond line of the same event");
+  }
+}
