@@ -26,6 +26,7 @@ import io.javaoperatorsdk.operator.processing.retry.GenericRetry;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.util.List;
@@ -43,6 +44,9 @@ public final class OperatorRuntime implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(OperatorRuntime.class);
 
   static final String LEADER = "harborrobot.leader";
+
+  /** How long stopping waits for reconciles in flight; the rest are interrupted. */
+  static final Duration RECONCILE_TERMINATION = Duration.ofSeconds(10);
 
   private final Operator operator;
   private final AtomicBoolean leading;
@@ -112,6 +116,8 @@ public final class OperatorRuntime implements AutoCloseable {
                   .withUseSSAToPatchPrimaryResource(false)
                   .withSSABasedCreateUpdateMatchForDependentResources(false)
                   .withCloseClientOnStop(false)
+                  // reconciles in flight finish before the Lease is given up (up to a bound)
+                  .withReconciliationTerminationTimeout(RECONCILE_TERMINATION)
                   .withInformerStoppedHandler(
                       (informer, failure) -> {
                         if (failure != null && informer.hasSynced() && !closing.get()) {

@@ -592,15 +592,22 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
   }
 
   private static ReconcileProblem asProblem(Exception e) {
-    if (e instanceof ReconcileProblem p) {
-      return p;
-    }
-    if (e instanceof HarborException h) {
-      return ReconcileProblem.fromHarbor(h);
-    }
-    if (e instanceof KubernetesClientException k) {
-      return new ReconcileProblem(
-          Reasons.KUBERNETES_ERROR, "Kubernetes API call failed: " + k.getMessage(), true, k);
+    // JOSDK hands over what the reconcile threw, possibly wrapped (its metrics wrap it in an
+    // OperatorException): the first cause that says what went wrong decides.
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      if (cause instanceof ReconcileProblem p) {
+        return p;
+      }
+      if (cause instanceof HarborException h) {
+        return ReconcileProblem.fromHarbor(h);
+      }
+      if (cause instanceof KubernetesClientException k) {
+        return new ReconcileProblem(
+            Reasons.KUBERNETES_ERROR, "Kubernetes API call failed: " + k.getMessage(), true, k);
+      }
+      if (cause.getCause() == cause) {
+        break;
+      }
     }
     return new ReconcileProblem(
         Reasons.HARBOR_ERROR, e.getClass().getSimpleName() + ": " + e.getMessage(), true, e);

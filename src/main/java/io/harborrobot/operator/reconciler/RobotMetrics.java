@@ -18,8 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The reconciler's metrics. Counters of what it did to keep credentials working, tagged with
  * bounded enums only; and gauges of the managed robots: how many are in each Ready state and
- * reason, and when each expires (the only series per robot, tagged with its namespace and name, and
- * removed when the HarborRobot goes).
+ * reason, and when each expires and is next renewed or rotated (the only series per robot, tagged
+ * with its namespace and name, and removed when the HarborRobot goes).
  */
 public final class RobotMetrics {
 
@@ -28,6 +28,7 @@ public final class RobotMetrics {
   static final String CREDENTIAL_CHECKS = "harborrobot.credential.checks";
   static final String ROBOTS = "harborrobot.robots";
   static final String EXPIRY = "harborrobot.robot.expiry.timestamp";
+  static final String NEXT_ROTATION = "harborrobot.robot.next.rotation.timestamp";
 
   /** Ready status and reason of one robot, the tags of {@link #ROBOTS}. */
   private record ReadyState(String ready, String reason) {}
@@ -59,12 +60,19 @@ public final class RobotMetrics {
   private final MeterRegistry registry;
   private final Map<ResourceID, ReadyState> states = new ConcurrentHashMap<>();
   private final Map<ReadyState, Gauge> stateGauges = new ConcurrentHashMap<>();
-  private final Map<ResourceID, ExpiryGauge> expiries = new ConcurrentHashMap<>();
-
-  private record ExpiryGauge(Gauge gauge, AtomicLong epochSecond) {}
+  private final TimestampGauges expiries;
+  private final TimestampGauges nextRotations;
 
   public RobotMetrics(MeterRegistry registry) {
     this.registry = registry;
+    expiries =
+        new TimestampGauges(
+            registry, EXPIRY, "When the HarborRobot's robot account expires in Harbor, Unix time");
+    nextRotations =
+        new TimestampGauges(
+            registry,
+            NEXT_ROTATION,
+            "When the operator plans to renew or rotate the HarborRobot's secret, Unix time");
     repairs =
         Counter.builder(REPAIRS)
             .description("Broken credentials found and repaired, by what was broken")
@@ -107,46 +115,73 @@ public final class RobotMetrics {
                 .description("HarborRobots managed by this operator, by Ready status and reason")
                 .tags("ready", tags.ready(), "reason", tags.reason())
                 .register(registry));
-    Optional<Instant> expiry = parse(status.getExpiresAt());
-    if (expiry.isEmpty()) {
-      dropExpiry(id);
-      return;
-    }
-    expiries
-        .computeIfAbsent(id, robot -> expiryGauge(robot, cr))
-        .epochSecond()
-        .set(expiry.get().getEpochSecond());
+    expiries.set(id, parse(status.getExpiresAt()));
+    nextRotations.set(id, parse(status.getNextRotationTime()));
   }
 
   /** Drops what is known of a HarborRobot that is gone (or no longer this operator's). */
   public void forget(ResourceID id) {
     states.remove(id);
-    dropExpiry(id);
+    expiries.drop(id);
+    nextRotations.drop(id);
   }
 
   /** Removes the gauges, for an operator that stops while its registry lives on. */
   public void close() {
     stateGauges.values().forEach(registry::remove);
     stateGauges.clear();
-    expiries.keySet().forEach(this::dropExpiry);
+    expiries.close();
+    nextRotations.close();
     states.clear();
   }
 
-  private ExpiryGauge expiryGauge(ResourceID id, HarborRobot cr) {
-    AtomicLong epochSecond = new AtomicLong();
-    Gauge gauge =
-        Gauge.builder(EXPIRY, epochSecond, AtomicLong::doubleValue)
-            .description("When the HarborRobot's robot account expires in Harbor, Unix time")
-            .baseUnit("seconds")
-            .tags("namespace", id.getNamespace().orElse(""), "name", cr.getMetadata().getName())
-            .register(registry);
-    return new ExpiryGauge(gauge, epochSecond);
-  }
+  /**
+   * One gauge per robot holding a point in time (Unix seconds), tagged with the HarborRobot's
+   * namespace and name; no series for a robot without that time.
+   */
+  private static final class TimestampGauges {
 
-  private void dropExpiry(ResourceID id) {
-    ExpiryGauge gone = expiries.remove(id);
-    if (gone != null) {
-      registry.remove(gone.gauge());
+    private record Series(Gauge gauge, AtomicLong epochSecond) {}
+
+    private final MeterRegistry registry;
+    private final String name;
+    private final String description;
+    private final Map<ResourceID, Series> byRobot = new ConcurrentHashMap<>();
+
+    TimestampGauges(MeterRegistry registry, String name, String description) {
+      this.registry = registry;
+      this.name = name;
+      this.description = description;
+    }
+
+    void set(ResourceID id, Optional<Instant> time) {
+      if (time.isEmpty()) {
+        drop(id);
+        return;
+      }
+      byRobot.computeIfAbsent(id, this::register).epochSecond().set(time.get().getEpochSecond());
+    }
+
+    private Series register(ResourceID id) {
+      AtomicLong epochSecond = new AtomicLong();
+      Gauge gauge =
+          Gauge.builder(name, epochSecond, AtomicLong::doubleValue)
+              .description(description)
+              .baseUnit("seconds")
+              .tags("namespace", id.getNamespace().orElse(""), "name", id.getName())
+              .register(registry);
+      return new Series(gauge, epochSecond);
+    }
+
+    void drop(ResourceID id) {
+      Series gone = byRobot.remove(id);
+      if (gone != null) {
+        registry.remove(gone.gauge());
+      }
+    }
+
+    void close() {
+      byRobot.keySet().forEach(this::drop);
     }
   }
 

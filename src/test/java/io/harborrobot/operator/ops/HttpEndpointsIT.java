@@ -80,13 +80,19 @@ class HttpEndpointsIT {
     awaitScrape(m -> m.has("harborrobot_rotations_total", "trigger=\"requested\""));
     harness.client().secrets().inNamespace(team).withName("scraped").delete();
     awaitScrape(m -> m.has("harborrobot_repairs_total", "kind=\"secret_missing\""));
-    harness.awaitReady(team, "scraped");
+    HarborRobot repaired = harness.awaitReady(team, "scraped");
+    long renewal = Instant.parse(repaired.getStatus().getNextRotationTime()).getEpochSecond();
     PrometheusText metrics = awaitScrape(m -> m.sum("harborrobot_robots", "ready=\"True\"") >= 1);
 
     assertThat(
             metrics.find("harborrobot_robot_expiry_timestamp_seconds", robotLabels, namespaceLabel))
         .as("the robot's expiry, for alerts on robots about to expire")
         .hasValue((double) expiry);
+    assertThat(
+            metrics.find(
+                "harborrobot_robot_next_rotation_timestamp_seconds", robotLabels, namespaceLabel))
+        .as("its planned renewal, for alerts on renewals that are overdue")
+        .hasValue((double) renewal);
     assertThat(metrics.sum("harborrobot_robots", "ready=\"True\""))
         .as("robots by Ready state")
         .isGreaterThanOrEqualTo(1);
@@ -113,7 +119,12 @@ class HttpEndpointsIT {
 
     harness.client().resource(harness.get(team, "scraped")).delete();
     awaitScrape(
-        m -> !m.has("harborrobot_robot_expiry_timestamp_seconds", robotLabels, namespaceLabel));
+        m ->
+            !m.has("harborrobot_robot_expiry_timestamp_seconds", robotLabels, namespaceLabel)
+                && !m.has(
+                    "harborrobot_robot_next_rotation_timestamp_seconds",
+                    robotLabels,
+                    namespaceLabel));
   }
 
   @Test
