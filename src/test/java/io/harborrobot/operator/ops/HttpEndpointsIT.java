@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.harborrobot.operator.OperatorHarness;
 import io.harborrobot.operator.api.v1alpha1.HarborRobot;
+import io.harborrobot.operator.leaks.LeakWitness;
 import io.harborrobot.operator.reconciler.RotationPlan;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -55,6 +56,8 @@ class HttpEndpointsIT {
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.headers().firstValue("Content-Type").orElseThrow())
         .startsWith("text/plain; version=0.0.4");
+    // Scrapes are read by more people than the Secrets: checked for secrets like the logs.
+    LeakWitness.record("/metrics", response.body());
     return PrometheusText.parse(response.body());
   }
 
