@@ -2,6 +2,7 @@ package io.harborrobot.operator;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.harborrobot.operator.config.Durations;
 import io.harborrobot.operator.config.LeaderElection;
 import io.harborrobot.operator.config.OperatorConfig;
 import io.harborrobot.operator.harbor.OkHttpHarborClientFactory;
@@ -15,10 +16,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -221,20 +220,27 @@ public final class Main implements Callable<Integer> {
   @Command(
       name = "sandbox",
       mixinStandardHelpOptions = true,
-      description =
-          "Run the operator against an in-memory Kubernetes API and a Harbor emulator, applying"
-              + " the manifests of a folder.")
+      description = {
+        "Run the operator against an in-memory Kubernetes API and a Harbor emulator. The"
+            + " manifests of a folder are applied as GitOps would: every one at start, then"
+            + " edits, additions and removals as they happen, each admitted by the CRDs' schema"
+            + " and CEL rules as a real API server would. HarborRobots, their Secrets (masked)"
+            + " and Events are shown as they change; Harbor actions typed on the console (help"
+            + " lists them) break things in Harbor for the operator to heal."
+      })
   static final class SandboxCommand implements Callable<Integer> {
 
     @Option(
         names = "--dir",
         defaultValue = "examples",
-        description = "Folder of manifests to apply (default: ${DEFAULT-VALUE}).")
+        description = "Folder of manifests to apply and watch (default: ${DEFAULT-VALUE}).")
     Path dir;
 
     @Option(
         names = "--once",
-        description = "Exit when every HarborRobot is Ready (0) or the timeout passes (1).")
+        description =
+            "Apply the folder, wait until every HarborRobot is Ready and exit 0; exit 1 with the"
+                + " reasons when one is not Ready within --timeout or a manifest is rejected.")
     boolean once;
 
     @Option(
@@ -248,7 +254,7 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      return Sandbox.run(dir, once, timeout, verbose, System.out);
+      return Sandbox.run(dir, once, timeout, verbose, System.in, System.out);
     }
   }
 
@@ -262,25 +268,10 @@ public final class Main implements Callable<Integer> {
 
   /** Accepts Go-style durations (90s, 10m, 1h) and ISO-8601 (PT10M). */
   static Duration parseDuration(String text) {
-    String value = text.trim().toLowerCase(Locale.ROOT);
     try {
-      if (value.startsWith("pt") || value.startsWith("p")) {
-        return Duration.parse(text.trim().toUpperCase(Locale.ROOT));
-      }
-      if (value.endsWith("ms")) {
-        return Duration.ofMillis(Long.parseLong(value.substring(0, value.length() - 2)));
-      }
-      long amount = Long.parseLong(value.substring(0, value.length() - 1));
-      return switch (value.charAt(value.length() - 1)) {
-        case 's' -> Duration.ofSeconds(amount);
-        case 'm' -> Duration.ofMinutes(amount);
-        case 'h' -> Duration.ofHours(amount);
-        case 'd' -> Duration.ofDays(amount);
-        default -> throw new IllegalArgumentException(text);
-      };
-    } catch (NumberFormatException | DateTimeParseException | StringIndexOutOfBoundsException e) {
-      throw new CommandLine.TypeConversionException(
-          "'" + text + "' is not a duration (examples: 30s, 10m, 1h, PT10M)");
+      return Durations.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.TypeConversionException(e.getMessage());
     }
   }
 }

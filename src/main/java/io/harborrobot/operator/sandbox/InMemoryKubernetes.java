@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.harborrobot.operator.validation.ManifestValidator;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -25,11 +26,7 @@ import java.util.logging.Logger;
 public final class InMemoryKubernetes implements AutoCloseable {
 
   /** The CRDs, as committed under crds/ and packaged into the jar. */
-  public static final List<String> CRD_RESOURCES =
-      List.of(
-          "META-INF/crds/harborrobots.harborrobot.io-v1.yml",
-          "META-INF/crds/harborconnections.harborrobot.io-v1.yml",
-          "META-INF/crds/clusterharborconnections.harborrobot.io-v1.yml");
+  public static final List<String> CRD_RESOURCES = ManifestValidator.PACKAGED_CRDS;
 
   // Kept in a field: JUL holds loggers weakly, and the mock server logs every request at INFO.
   private static final Logger MOCK_SERVER_LOG = Logger.getLogger("io.fabric8.mockwebserver");

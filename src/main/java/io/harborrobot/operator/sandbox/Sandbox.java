@@ -3,26 +3,21 @@ package io.harborrobot.operator.sandbox;
 import ch.qos.logback.classic.Level;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.ServiceAccount;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
-import io.fabric8.kubernetes.client.utils.Serialization;
-import io.harborrobot.operator.api.v1alpha1.ClusterHarborConnection;
 import io.harborrobot.operator.api.v1alpha1.Condition;
-import io.harborrobot.operator.api.v1alpha1.HarborConnection;
 import io.harborrobot.operator.api.v1alpha1.HarborRobot;
-import io.harborrobot.operator.api.v1alpha1.ProjectGrant;
 import io.harborrobot.operator.config.OperatorConfig;
 import io.harborrobot.operator.harbor.HarborClientFactory;
 import io.harborrobot.operator.harbor.OkHttpHarborClientFactory;
 import io.harborrobot.operator.ops.OperatorRuntime;
 import io.harborrobot.operator.secret.CredentialSecrets;
+import io.harborrobot.operator.validation.ManifestValidator;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,12 +27,16 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -89,88 +88,12 @@ public final class Sandbox implements AutoCloseable {
     return harbor;
   }
 
-  /** The manifests of a folder (*.yaml, *.yml; several documents per file), in file order. */
-  public static List<HasMetadata> load(Path dir) {
-    try (Stream<Path> files = Files.list(dir)) {
-      List<HasMetadata> objects = new ArrayList<>();
-      for (Path file :
-          files
-              .filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml"))
-              .sorted()
-              .toList()) {
-        String text = Files.readString(file, StandardCharsets.UTF_8);
-        for (String document : text.split("(?m)^---\\s*$")) {
-          if (document.lines().allMatch(l -> l.isBlank() || l.trim().startsWith("#"))) {
-            continue;
-          }
-          objects.add(parse(file, document));
-        }
-      }
-      return objects;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read manifests from " + dir, e);
-    }
-  }
-
-  /** Kinds the in-memory API server stores as they are; nothing runs them (no pods start). */
-  private static final Map<String, Class<? extends HasMetadata>> KINDS =
-      Map.of(
-          "HarborRobot", HarborRobot.class,
-          "HarborConnection", HarborConnection.class,
-          "ClusterHarborConnection", ClusterHarborConnection.class,
-          "Secret", Secret.class,
-          "ServiceAccount", ServiceAccount.class,
-          "Deployment", Deployment.class,
-          "Namespace", Namespace.class);
-
-  private static HasMetadata parse(Path file, String document) {
-    Map<?, ?> raw = Serialization.unmarshal(document, Map.class);
-    Object kind = raw == null ? null : raw.get("kind");
-    Class<? extends HasMetadata> type = KINDS.get(String.valueOf(kind));
-    if (type == null) {
-      throw new IllegalArgumentException(
-          file
-              + ": kind "
-              + kind
-              + " is not supported by the sandbox ("
-              + String.join(", ", new TreeSet<>(KINDS.keySet()))
-              + ")");
-    }
-    HasMetadata object = Serialization.unmarshal(document, type);
-    boolean clusterScoped =
-        object instanceof Namespace || object instanceof ClusterHarborConnection;
-    if (object.getMetadata().getNamespace() == null && !clusterScoped) {
-      object.getMetadata().setNamespace("default");
-    }
-    return object;
-  }
-
-  /** Creates every project the manifests' HarborRobots name, then applies the manifests. */
-  public void apply(List<HasMetadata> manifests, PrintStream out) {
-    new TreeSet<>(
-            manifests.stream()
-                .filter(HarborRobot.class::isInstance)
-                .flatMap(o -> projectsOf((HarborRobot) o))
-                .filter(Objects::nonNull)
-                .filter(name -> !name.equals("*"))
-                .toList())
-        .forEach(harbor::createProject);
-    for (HasMetadata object : manifests) {
-      client().resource(object).createOr(NonDeletingOperation::update);
-      out.printf(
-          "  applied %s/%s in namespace %s%n",
-          object.getKind().toLowerCase(),
-          object.getMetadata().getName(),
-          object.getMetadata().getNamespace());
-    }
-  }
-
-  /** The Harbor projects a HarborRobot names: its project, or a system robot's grants. */
-  private static Stream<String> projectsOf(HarborRobot robot) {
-    if (robot.getSpec().getProjects() != null) {
-      return robot.getSpec().getProjects().stream().map(ProjectGrant::getName);
-    }
-    return Stream.of(robot.getSpec().getProject());
+  /**
+   * Keeps this sandbox's API server in line with a folder of manifests, admitting them as the real
+   * API server would (schema and CEL rules of the CRDs); {@code log} hears what it does.
+   */
+  public FolderSync folderSync(Consumer<String> log) {
+    return new FolderSync(client(), harbor, ManifestValidator.forPackagedCrds()::rejection, log);
   }
 
   public List<HarborRobot> robots() {
@@ -203,6 +126,11 @@ public final class Sandbox implements AutoCloseable {
 
   /** kubectl-style tables of the robots, the Secrets they produced (masked) and the Events. */
   public String report() {
+    return tables() + "\n" + eventsTable();
+  }
+
+  /** kubectl-style tables of the robots and of the Secrets they produced (secrets masked). */
+  public String tables() {
     StringBuilder sb = new StringBuilder();
     List<List<String>> robotRows = new ArrayList<>();
     robotRows.add(List.of("NAMESPACE", "NAME", "PROJECT", "ROBOT", "READY", "REASON", "EXPIRES"));
@@ -251,7 +179,11 @@ public final class Sandbox implements AutoCloseable {
                   .orElse("-")));
     }
     sb.append("\nSecrets\n").append(table(secretRows));
+    return sb.toString();
+  }
 
+  private String eventsTable() {
+    StringBuilder sb = new StringBuilder();
     List<List<String>> eventRows = new ArrayList<>();
     eventRows.add(List.of("TYPE", "REASON", "OBJECT", "MESSAGE"));
     client().v1().events().inAnyNamespace().list().getItems().stream()
@@ -266,7 +198,7 @@ public final class Sandbox implements AutoCloseable {
                             + "/"
                             + e.getInvolvedObject().getName(),
                         e.getMessage())));
-    sb.append("\nEvents\n").append(table(eventRows));
+    sb.append("Events\n").append(table(eventRows));
     return sb.toString();
   }
 
@@ -301,62 +233,137 @@ public final class Sandbox implements AutoCloseable {
         .collect(Collectors.joining("\n", "", "\n"));
   }
 
-  /** The {@code sandbox} command. */
-  public static int run(Path dir, boolean once, Duration timeout, boolean verbose, PrintStream out)
+  /**
+   * How the sandbox runs the operator: short periods, so that what a person breaks in Harbor is
+   * seen and healed within seconds (production: 10 and 30 minutes).
+   */
+  public static final Duration NOTICE_WITHIN = Duration.ofSeconds(10);
+
+  static OperatorConfig config() {
+    return OperatorConfig.defaults()
+        .withResyncPeriod(NOTICE_WITHIN)
+        .withCredentialCheckPeriod(NOTICE_WITHIN)
+        .withConnectionCheckPeriod(NOTICE_WITHIN)
+        .withRetry(Duration.ofMillis(500), Duration.ofSeconds(10));
+  }
+
+  /**
+   * The {@code sandbox} command: applies the folder, then either waits for every HarborRobot to be
+   * Ready ({@code once}: exit code 0, else 1 with the reasons) or keeps the API server in line with
+   * the folder, shows what happens and carries out the Harbor actions typed on {@code in}, until
+   * {@code quit}.
+   */
+  public static int run(
+      Path dir, boolean once, Duration timeout, boolean verbose, InputStream in, PrintStream out)
       throws InterruptedException {
     if (!verbose) {
       ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
           .setLevel(Level.WARN);
     }
-    List<HasMetadata> manifests = load(dir);
-    OperatorConfig config =
-        OperatorConfig.defaults()
-            .withResyncPeriod(Duration.ofSeconds(30))
-            .withRetry(Duration.ofMillis(500), Duration.ofSeconds(10));
-    try (Sandbox sandbox = start(config)) {
+    if (!Files.isDirectory(dir)) {
+      out.printf("error: %s is not a folder of manifests%n", dir);
+      return 2;
+    }
+    try (Sandbox sandbox = start(config())) {
+      return run(sandbox, dir, once, timeout, in, out);
+    }
+  }
+
+  /**
+   * {@link #run(Path, boolean, Duration, boolean, InputStream, PrintStream)} in {@code sandbox}.
+   */
+  static int run(
+      Sandbox sandbox, Path dir, boolean once, Duration timeout, InputStream in, PrintStream out)
+      throws InterruptedException {
+    ScheduledExecutorService timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread thread = new Thread(r, "sandbox-timer");
+              thread.setDaemon(true);
+              return thread;
+            });
+    try {
+      SandboxConsole console = new SandboxConsole(sandbox, out, Clock.systemDefaultZone());
       out.printf("harbor-robot-operator sandbox%n");
       out.printf(
           "  Harbor emulator at %s (login %s / %s) serves every HarborConnection%n",
           sandbox.harbor.baseUrl(), ADMIN_USER, ADMIN_PASSWORD);
-      out.printf("  applying %d manifests from %s%n", manifests.size(), dir);
-      sandbox.apply(manifests, out);
-      Instant deadline = Instant.now().plus(timeout);
+      out.printf("  applying the manifests of %s%n", dir);
+      FolderSync sync = sandbox.folderSync(console::line);
+      FolderSync.Result result = sync.sync(ManifestFolder.read(dir));
       if (once) {
-        while (!sandbox.allReady() && Instant.now().isBefore(deadline)) {
-          Thread.sleep(200);
-        }
-        out.println();
-        out.print(sandbox.report());
-        if (sandbox.allReady()) {
-          out.printf("%nAll %d HarborRobots are Ready.%n", sandbox.robots().size());
+        return once(sandbox, result, console, timeout, out);
+      }
+      out.printf(
+          "%nWatching %s: add, edit or remove manifests and see the operator follow."
+              + " Type help for Harbor actions, quit to stop.%n",
+          dir);
+      BlockingQueue<String> commands = readLines(in);
+      HarborActions actions =
+          new HarborActions(sandbox, console::line, console::tables, timer, NOTICE_WITHIN);
+      while (true) {
+        String command = commands.poll(1, TimeUnit.SECONDS);
+        if (command != null && !actions.handle(command)) {
           return 0;
         }
-        out.printf("%nNot every HarborRobot is Ready after %s:%n", timeout);
-        for (HarborRobot robot : sandbox.robots()) {
-          if (!isReady(robot)) {
-            out.printf(
-                "  %s/%s: %s%n",
-                robot.getMetadata().getNamespace(),
-                robot.getMetadata().getName(),
-                ready(robot)
-                    .map(c -> c.getReason() + ": " + c.getMessage())
-                    .orElse("no status yet"));
-          }
-        }
-        return 1;
+        sync.sync(ManifestFolder.read(dir));
+        console.refresh();
       }
-      String last = "";
-      out.println("Watching; press Ctrl-C to stop.");
-      while (true) {
-        String report = sandbox.report();
-        if (!report.equals(last)) {
-          out.println();
-          out.print(report);
-          last = report;
-        }
-        Thread.sleep(2000);
+    } finally {
+      timer.shutdownNow();
+    }
+  }
+
+  private static int once(
+      Sandbox sandbox,
+      FolderSync.Result result,
+      SandboxConsole console,
+      Duration timeout,
+      PrintStream out)
+      throws InterruptedException {
+    Instant deadline = Instant.now().plus(timeout);
+    while (!sandbox.allReady() && Instant.now().isBefore(deadline)) {
+      Thread.sleep(200);
+    }
+    console.refresh();
+    if (sandbox.allReady() && result.clean()) {
+      out.printf("All %d HarborRobots are Ready.%n", sandbox.robots().size());
+      return 0;
+    }
+    out.printf("Not everything is Ready after %s:%n", timeout);
+    for (HarborRobot robot : sandbox.robots()) {
+      if (!isReady(robot)) {
+        out.printf(
+            "  %s/%s: %s%n",
+            robot.getMetadata().getNamespace(),
+            robot.getMetadata().getName(),
+            ready(robot).map(c -> c.getReason() + ": " + c.getMessage()).orElse("no status yet"));
       }
     }
+    result.problems().forEach(p -> out.printf("  %s%n", p));
+    result.rejections().forEach(r -> out.printf("  %s%n", r));
+    return 1;
+  }
+
+  /** The lines typed on {@code in}, read by a daemon thread; nothing more after end of input. */
+  private static BlockingQueue<String> readLines(InputStream in) {
+    BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader input =
+                  new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                for (String line = input.readLine(); line != null; line = input.readLine()) {
+                  lines.add(line);
+                }
+              } catch (IOException e) {
+                // no more commands; the sandbox keeps watching the folder
+              }
+            },
+            "sandbox-commands");
+    reader.setDaemon(true);
+    reader.start();
+    return lines;
   }
 
   /** Events recorded so far, for tests. */

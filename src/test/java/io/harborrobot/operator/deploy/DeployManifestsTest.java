@@ -155,7 +155,7 @@ class DeployManifestsTest {
       List<Doc> rbac = all.stream().filter(d -> d.file().equals(file)).toList();
       assertThat(RbacManifestsTest.grants(rbac, OPERATOR_ACCOUNT, ns))
           .as("%s in namespace %s", file, ns)
-          .containsEntry("leases.coordination.k8s.io", Set.of("create", "get", "update"));
+          .containsEntry("leases.coordination.k8s.io", Set.of("create", "get", "update", "patch"));
     }
   }
 

@@ -89,7 +89,7 @@ public class RbacManifestsTest {
           Map.entry("namespaces", READ),
           // leader election: fabric8's LeaderElector reads, creates and renews (PUT) the Lease;
           // JOSDK checks exactly these three verbs at start-up
-          Map.entry("leases.coordination.k8s.io", Set.of("get", "create", "update")));
+          Map.entry("leases.coordination.k8s.io", Set.of("get", "create", "update", "patch")));
 
   /** The resources of {@link #USED} that only a ClusterRole can grant. */
   private static final Set<String> CLUSTER_SCOPED =
@@ -228,7 +228,7 @@ public class RbacManifestsTest {
   @Test
   void leasesAreGrantedInTheOperatorsNamespaceOnly() {
     Map<String, Set<String>> lease =
-        Map.of("leases.coordination.k8s.io", Set.of("get", "create", "update"));
+        Map.of("leases.coordination.k8s.io", Set.of("get", "create", "update", "patch"));
     for (String name : List.of("rbac.yaml", "rbac-namespaced.yaml")) {
       assertThat(grants(file(name), OPERATOR_ACCOUNT, OPERATOR))
           .as(name)

@@ -212,9 +212,9 @@ class HelmChartTest {
     Role lease = defaults.named(Role.class, NAMESPACE, RELEASE + "-leader-election");
     assertThat(rules(lease))
         .containsExactly(
-            rule(List.of("coordination.k8s.io"), List.of("leases"), "get,create,update"));
+            rule(List.of("coordination.k8s.io"), List.of("leases"), "get,create,update,patch"));
     assertThat(RbacManifestsTest.grants(defaults.docs(), account(defaults), NAMESPACE))
-        .containsEntry("leases.coordination.k8s.io", Set.of("create", "get", "update"));
+        .containsEntry("leases.coordination.k8s.io", Set.of("create", "get", "update", "patch"));
     assertThat(RbacManifestsTest.grants(defaults.docs(), account(defaults), "team-a"))
         .doesNotContainKey("leases.coordination.k8s.io");
 

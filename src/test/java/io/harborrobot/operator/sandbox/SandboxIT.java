@@ -3,14 +3,12 @@ package io.harborrobot.operator.sandbox;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.harborrobot.operator.api.v1alpha1.HarborRobot;
-import io.harborrobot.operator.config.OperatorConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -62,8 +60,8 @@ class SandboxIT {
         .contains("robot$team-a+gitlab-ci")
         .contains("robot$team-a+ci-runner")
         .contains("robot$team-a+builder-pull")
-        .contains("applied deployment/web")
-        .contains("applied serviceaccount/builder")
+        .contains("deployment.apps/web (namespace team-a) created")
+        .contains("serviceaccount/builder (namespace team-a) created")
         .contains("Opaque")
         .contains("kubernetes.io/dockerconfigjson");
     assertThat(output.lines().filter(l -> l.startsWith("team-") && l.endsWith(" ok")))
@@ -74,18 +72,20 @@ class SandboxIT {
 
   @Test
   void everyExampleIsAppliedAndDoesWhatItsCommentSays() {
-    try (Sandbox sandbox =
-        Sandbox.start(
-            OperatorConfig.defaults()
-                .withResyncPeriod(Duration.ofSeconds(30))
-                .withRetry(Duration.ofMillis(200), Duration.ofSeconds(2)))) {
-      List<HasMetadata> manifests = Sandbox.load(Path.of("examples"));
-      sandbox.apply(manifests, new PrintStream(new ByteArrayOutputStream()));
+    try (Sandbox sandbox = Sandbox.start(Sandbox.config())) {
+      ManifestFolder.Snapshot examples = ManifestFolder.read(Path.of("examples"));
+      assertThat(examples.problems()).isEmpty();
+      FolderSync.Result applied = sandbox.folderSync(line -> {}).sync(examples);
+      assertThat(applied.clean()).as("%s", applied).isTrue();
 
       await().atMost(Duration.ofSeconds(60)).until(sandbox::allReady);
 
       assertThat(sandbox.robots())
-          .hasSize((int) manifests.stream().filter(HarborRobot.class::isInstance).count());
+          .hasSize(
+              (int)
+                  examples.manifests().stream()
+                      .filter(m -> m.kind().kind().equals("HarborRobot"))
+                      .count());
       var builder =
           sandbox.client().serviceAccounts().inNamespace("team-a").withName("builder").get();
       assertThat(builder.getImagePullSecrets())
@@ -106,7 +106,7 @@ class SandboxIT {
   }
 
   @Test
-  void onceFailsAndSaysWhyWhenARobotCannotBecomeReady(@TempDir Path dir) throws Exception {
+  void onceFailsAndSaysWhyWhenAManifestIsRejected(@TempDir Path dir) throws Exception {
     Files.copy(Path.of("examples/00-harbor-connection.yaml"), dir.resolve("00.yaml"));
     Files.writeString(
         dir.resolve("pushy.yaml"),
@@ -132,11 +132,16 @@ class SandboxIT {
             true,
             Duration.ofSeconds(5),
             false,
+            InputStream.nullInputStream(),
             new PrintStream(out, true, StandardCharsets.UTF_8));
 
     assertThat(exit).isEqualTo(1);
     assertThat(out.toString(StandardCharsets.UTF_8))
-        .contains("team-a/pushy: InvalidSpec: repository push requires repository pull");
+        .contains(
+            "error: "
+                + dir.resolve("pushy.yaml")
+                + ": The HarborRobot \"pushy\" is invalid: spec: Invalid value: \"object\":"
+                + " repository push requires repository pull");
   }
 
   private static void copy(Process process, ByteArrayOutputStream into) {

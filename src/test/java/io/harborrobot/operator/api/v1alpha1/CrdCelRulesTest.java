@@ -8,47 +8,21 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import com.google.common.collect.ImmutableCollection;
-import com.google.common.collect.ImmutableList;
-import com.google.common.collect.ImmutableSet;
-import dev.cel.bundle.Cel;
-import dev.cel.bundle.CelBuilder;
-import dev.cel.bundle.CelFactory;
-import dev.cel.common.CelAbstractSyntaxTree;
-import dev.cel.common.CelOptions;
-import dev.cel.common.CelValidationResult;
-import dev.cel.common.types.CelType;
-import dev.cel.common.types.CelTypeProvider;
-import dev.cel.common.types.ListType;
-import dev.cel.common.types.MapType;
-import dev.cel.common.types.SimpleType;
-import dev.cel.common.types.StructType;
-import dev.cel.extensions.CelExtensions;
-import dev.cel.extensions.CelStringExtensions;
-import dev.cel.parser.CelStandardMacro;
-import dev.cel.runtime.CelEvaluationException;
-import dev.cel.runtime.CelRuntime;
-import dev.cel.validator.CelValidatorFactory;
-import dev.cel.validator.validators.DurationLiteralValidator;
-import dev.cel.validator.validators.HomogeneousLiteralValidator;
-import dev.cel.validator.validators.RegexLiteralValidator;
-import dev.cel.validator.validators.TimestampLiteralValidator;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.harborrobot.operator.validation.CelRule;
+import io.harborrobot.operator.validation.ManifestValidator;
+import io.harborrobot.operator.validation.Violation;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.function.Function;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicContainer;
@@ -57,45 +31,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Compiles and evaluates every CEL validation rule ({@code x-kubernetes-validations}) of the CRDs
- * committed under {@code crds/}, the way a Kubernetes 1.29+ API server does, since no real API
- * server is available to the tests.
- *
- * <p>What is reproduced from the API server:
- *
- * <ul>
- *   <li>{@code self} (and {@code oldSelf} for transition rules) is typed from the OpenAPI schema at
- *       the rule's location, as {@code SchemaDeclType} does: objects become struct types with their
- *       declared fields only, arrays lists, additionalProperties maps; the resource root gets
- *       {@code apiVersion}, {@code kind} and a {@code metadata} with only {@code name} and {@code
- *       generateName}. A rule reading an undeclared field, or comparing an int to a string, fails
- *       to compile here as it would there. A rule must be a {@code bool}, a {@code
- *       messageExpression} a {@code string}.
- *   <li>The language of the 1.29 base environment that CEL-Java has: the standard macros (has, all,
- *       exists, exists_one, map, filter; not the newer {@code existsOne}), the strings extension at
- *       the functions of version 2 ({@code join}, {@code split}, ...; not {@code reverse}),
- *       homogeneous aggregate literals, cross-type numeric comparisons, and the literal checks of
- *       1.29 (regex, duration, timestamp, homogeneous literals). Kubernetes' own libraries ({@code
- *       isSorted}, {@code url}, {@code quantity}, {@code ip}, {@code format}, ...) are missing: a
- *       rule that uses one fails to compile here and the function has to be declared and bound.
- *   <li>Transition rules (rules that mention {@code oldSelf}) are refused below a list that is not
- *       {@code x-kubernetes-list-type: map}, and are only evaluated when an old value exists.
- *   <li>Objects are defaulted from the schema before the rules run, and rules below a field that is
- *       absent are not evaluated. A failing rule reports its {@code messageExpression} result (if
- *       it is a non-blank single line), else its {@code message}.
- * </ul>
- *
- * <p>Not reproduced: the cost estimate and runtime cost budget (see shared/LIBRARIES.md for what a
- * real 1.32 API server said about these rules), ratcheting, and escaping of property names that are
- * not CEL identifiers (such properties are left out of the declared types). Reserved words are
- * escaped as the API server does ({@code namespace} is {@code __namespace__}).
+ * Pins every CEL validation rule ({@code x-kubernetes-validations}) of the CRDs committed under
+ * {@code crds/} with objects a Kubernetes API server must accept and objects it must reject, since
+ * no real API server is available to the tests. The objects go through {@link ManifestValidator},
+ * the same validation the sandbox applies to manifests: decoding (unknown fields, defaulting),
+ * metadata, the OpenAPI schema, then the CEL rules compiled and evaluated with CEL-Java as an API
+ * server does (see {@code io.harborrobot.operator.validation.CelRules} for what is and is not
+ * reproduced).
  *
  * <p>The table {@link #CASES} maps every rule, by CRD, location and exact rule text, to objects the
  * API server must accept and objects it must reject. A rule found in the CRDs without an entry, or
  * whose text changed, fails {@link #everyRuleInTheCrdsHasAcceptAndRejectCases()}. Every case object
- * must pass the OpenAPI schema (so that the CEL rule, not the schema, is what decides), an accepted
- * object must pass every rule of its CRD, and a rejected object must be rejected by the rule under
- * test only.
+ * must pass the metadata and OpenAPI schema checks (so that the CEL rule, not the schema, is what
+ * decides), an accepted object must pass every rule of its CRD, and a rejected object must be
+ * rejected by the rule under test only, with its message in kubectl's output.
  */
 class CrdCelRulesTest {
 
@@ -107,49 +56,6 @@ class CrdCelRulesTest {
           .enable(DeserializationFeature.USE_LONG_FOR_INTS)
           .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
           .build();
-
-  private static final Pattern OLD_SELF = Pattern.compile("\\boldSelf\\b");
-
-  /** CEL keywords that Kubernetes escapes as __keyword__ when they name a property. */
-  private static final Set<String> CEL_RESERVED =
-      Set.of(
-          "true",
-          "false",
-          "null",
-          "in",
-          "as",
-          "break",
-          "const",
-          "continue",
-          "else",
-          "for",
-          "function",
-          "if",
-          "import",
-          "let",
-          "loop",
-          "package",
-          "namespace",
-          "return",
-          "var",
-          "void",
-          "while");
-
-  private static final Pattern CEL_IDENTIFIER = Pattern.compile("[_a-zA-Z][_a-zA-Z0-9]*");
-  private static final Pattern DNS_SUBDOMAIN =
-      Pattern.compile("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$");
-
-  /** Kubernetes 1.29+ base environment options that CEL-Java has. */
-  private static final CelOptions OPTIONS =
-      CelOptions.current()
-          .enableHomogeneousLiterals(true)
-          .enableHeterogeneousNumericComparisons(true)
-          .enableQuotedIdentifierSyntax(false)
-          .build();
-
-  /** ext.Strings(ext.StringsVersion(2)): everything CEL-Java has except reverse (version 3). */
-  private static final CelStringExtensions STRINGS =
-      CelExtensions.strings(EnumSet.complementOf(EnumSet.of(CelStringExtensions.Function.REVERSE)));
 
   // ------------------------------------------------------------------------------------------
   // The cases: rule → objects Kubernetes must accept and objects it must reject.
@@ -728,17 +634,11 @@ class CrdCelRulesTest {
                   "project is immutable")));
 
   // ------------------------------------------------------------------------------------------
-  // The CRDs and their rules, compiled once.
+  // The CRDs of crds/ and their rules, compiled once.
   // ------------------------------------------------------------------------------------------
 
-  private static final List<Crd> CRD_VERSIONS = loadCrds();
-  private static final List<Rule> RULES =
-      CRD_VERSIONS.stream().flatMap(c -> c.rules().stream()).toList();
-  private static final Map<Rule, Compiled> COMPILED =
-      RULES.stream()
-          .collect(
-              Collectors.toMap(
-                  Function.identity(), CrdCelRulesTest::compile, (a, b) -> a, LinkedHashMap::new));
+  private static final ManifestValidator VALIDATOR = ManifestValidator.of(loadCrds());
+  private static final List<CelRule> RULES = VALIDATOR.celRules();
 
   // ------------------------------------------------------------------------------------------
   // Tests
@@ -746,19 +646,19 @@ class CrdCelRulesTest {
 
   @Test
   void theCrdsHaveRules() {
-    assertThat(CRD_VERSIONS).extracting(Crd::key).contains(ROBOTS);
+    assertThat(RULES).extracting(CelRule::crd).contains(ROBOTS, CONNECTIONS, CLUSTER_CONNECTIONS);
     assertThat(RULES).as("x-kubernetes-validations found in crds/*.yml").isNotEmpty();
   }
 
   @Test
   void everyRuleInTheCrdsHasAcceptAndRejectCases() {
     List<String> missing = new ArrayList<>();
-    for (Rule rule : RULES) {
-      RuleCases entry = CASES.get(rule.key());
+    for (CelRule rule : RULES) {
+      RuleCases entry = CASES.get(key(rule));
       if (entry == null) {
         missing.add(
             "no cases for the rule at "
-                + rule.crd().key()
+                + rule.crd()
                 + " "
                 + rule.location()
                 + " (new, or its text changed): "
@@ -785,10 +685,20 @@ class CrdCelRulesTest {
 
   @Test
   void everyCaseBelongsToARuleInTheCrds() {
-    Set<String> found = RULES.stream().map(Rule::key).collect(Collectors.toSet());
+    Set<String> found = RULES.stream().map(CrdCelRulesTest::key).collect(Collectors.toSet());
     assertThat(CASES.keySet())
         .as("cases for rules that are not in crds/*.yml (rule removed or its text changed)")
         .allSatisfy(key -> assertThat(found).contains(key));
+  }
+
+  @Test
+  void thePackagedCrdsHaveTheSameRulesAndCompile() {
+    List<CelRule> packaged = ManifestValidator.forPackagedCrds().celRules();
+    assertThat(packaged)
+        .as("the CRDs in the jar (META-INF/crds) are those of crds/")
+        .extracting(CrdCelRulesTest::key)
+        .containsExactlyInAnyOrderElementsOf(RULES.stream().map(CrdCelRulesTest::key).toList());
+    assertThat(packaged).allSatisfy(r -> assertThat(r.compileErrors()).isEmpty());
   }
 
   @TestFactory
@@ -808,16 +718,9 @@ class CrdCelRulesTest {
 
   @Test
   void theSchemaRequiresSpecSoNoRuleHasToGuardAgainstItsAbsence() {
-    Crd robots = crd(ROBOTS);
-    Map<String, Object> noSpec;
-    try {
-      noSpec = asMap(YAML.readValue(robot("app-pull", null), Object.class));
-    } catch (IOException e) {
-      throw new AssertionError(e);
-    }
-    List<String> errors = new ArrayList<>();
-    conform(noSpec, robots.schema(), "", true, errors);
-    assertThat(errors).anyMatch(e -> e.contains("spec"));
+    ManifestValidator.Review review = VALIDATOR.review(parse(robot("app-pull", null)), null);
+    assertThat(review.schemaViolations()).contains(new Violation("spec", Violation.REQUIRED, ""));
+    assertThat(review.ruleFailures()).as("CEL rules do not run on such an object").isEmpty();
   }
 
   @Test
@@ -827,15 +730,11 @@ class CrdCelRulesTest {
       for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
         for (Object doc : readAll(Files.readString(file))) {
           Map<String, Object> object = asMap(doc);
-          for (Crd crd : CRD_VERSIONS) {
-            if (crd.apiVersion().equals(object.get("apiVersion"))
-                && crd.kind().equals(object.get("kind"))) {
-              String what =
-                  file + " " + crd.kind() + " " + asMap(object.get("metadata")).get("name");
-              Map<String, Object> admitted = admit(crd, YAML.writeValueAsString(object), what);
-              assertThat(evaluate(crd, admitted, null)).as(what).isEmpty();
-              checked.add(what);
-            }
+          if (VALIDATOR.handles((String) object.get("apiVersion"), (String) object.get("kind"))) {
+            String what =
+                file + " " + object.get("kind") + " " + asMap(object.get("metadata")).get("name");
+            assertThat(VALIDATOR.validate(object, null)).as(what).isEmpty();
+            checked.add(what);
           }
         }
       }
@@ -849,13 +748,13 @@ class CrdCelRulesTest {
   // Checking a rule
   // ------------------------------------------------------------------------------------------
 
-  private static void assertCompiles(Rule rule) {
-    assertThat(COMPILED.get(rule).errors())
-        .as("rule at %s %s must compile: %s", rule.crd().key(), rule.location(), rule.rule())
+  private static void assertCompiles(CelRule rule) {
+    assertThat(rule.compileErrors())
+        .as("rule at %s %s must compile: %s", rule.crd(), rule.location(), rule.rule())
         .isEmpty();
   }
 
-  private static DynamicTest caseTest(Rule rule, Case c) {
+  private static DynamicTest caseTest(CelRule rule, Case c) {
     String name =
         (c.accept() ? "accepts " : "rejects ")
             + (c.oldObject() == null ? "" : "update: ")
@@ -864,699 +763,77 @@ class CrdCelRulesTest {
         name,
         () -> {
           assertCompiles(rule);
-          Crd crd = rule.crd();
-          Map<String, Object> old = null;
+          Map<String, Object> stored = null;
           if (c.oldObject() != null) {
-            old = admit(crd, c.oldObject(), "old object of '" + c.name() + "'");
-            assertThat(evaluate(crd, old, null))
+            ManifestValidator.Review created =
+                admit(rule, c.oldObject(), null, "old object of '" + c.name() + "'");
+            assertThat(created.violations())
                 .as("the old object of '%s' must have been accepted when created", c.name())
                 .isEmpty();
+            stored = created.object();
           }
-          Map<String, Object> object = admit(crd, c.object(), "'" + c.name() + "'");
-          List<Failure> failures = evaluate(crd, object, old);
+          ManifestValidator.Review review = admit(rule, c.object(), stored, "'" + c.name() + "'");
+          List<CelRule.Failure> failures = review.ruleFailures();
           if (c.accept()) {
             assertThat(failures).as("every rule must accept '%s'", c.name()).isEmpty();
+            assertThat(review.violations()).isEmpty();
             return;
           }
           assertThat(failures).as("'%s' must be rejected", c.name()).isNotEmpty();
           assertThat(failures)
               .as("'%s' must be rejected by the rule under test only", c.name())
-              .allSatisfy(f -> assertThat(f.rule()).isEqualTo(rule));
-          for (Failure f : failures) {
+              .allSatisfy(f -> assertThat(f.rule()).isSameAs(rule));
+          for (CelRule.Failure f : failures) {
             assertThat(f.problem()).as("%s", f).isNull();
             assertThat(f.message()).as("%s", f).isNotBlank().doesNotContain("\n", "\r");
             assertThat(f.message()).as("%s", f).contains(c.message());
+            assertThat(f.violation().detail()).as("%s", f).contains(f.message());
           }
+          assertThat(VALIDATOR.rejection(parse(c.object()), stored))
+              .as("what kubectl prints for '%s'", c.name())
+              .startsWith("The " + rule.kind() + " \"")
+              .contains(c.message());
         });
   }
 
-  private static List<Case> casesOf(Rule rule) {
-    RuleCases entry = CASES.get(rule.key());
+  /** Parses a case object and checks that only CEL rules can decide about it. */
+  private static ManifestValidator.Review admit(
+      CelRule rule, String yaml, Map<String, Object> stored, String what) {
+    Map<String, Object> object = parse(yaml);
+    assertThat(object.get("apiVersion")).as("%s apiVersion", what).isEqualTo(rule.apiVersion());
+    assertThat(object.get("kind")).as("%s kind", what).isEqualTo(rule.kind());
+    ManifestValidator.Review review = VALIDATOR.review(object, stored);
+    assertThat(review.schemaViolations())
+        .as(
+            "%s must pass metadata and the CRD's OpenAPI schema, so that only CEL rules decide",
+            what)
+        .isEmpty();
+    return review;
+  }
+
+  private static List<Case> casesOf(CelRule rule) {
+    RuleCases entry = CASES.get(key(rule));
     return entry == null ? List.of() : entry.cases();
   }
 
-  // ------------------------------------------------------------------------------------------
-  // Compiling
-  // ------------------------------------------------------------------------------------------
-
-  private record Compiled(
-      List<String> errors, CelRuntime.Program program, CelRuntime.Program messageProgram) {}
-
-  private static Compiled compile(Rule rule) {
-    List<String> errors = new ArrayList<>();
-    if (rule.transition() && !rule.correlatable()) {
-      errors.add(
-          "oldSelf cannot be used below a list that is not x-kubernetes-list-type: map"
-              + " (the API server refuses the CRD)");
-    }
-    if (rule.message() != null && (rule.message().isBlank() || rule.message().contains("\n"))) {
-      errors.add("message must be a non-blank single line: '" + rule.message() + "'");
-    }
-    CelBuilder builder =
-        CelFactory.standardCelBuilder()
-            .setOptions(OPTIONS)
-            .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
-            .addCompilerLibraries(STRINGS)
-            .addRuntimeLibraries(STRINGS)
-            .setTypeProvider(rule.crd().typeProvider())
-            .addVar("self", rule.selfType());
-    if (rule.transition()) {
-      builder.addVar("oldSelf", rule.selfType());
-    }
-    Cel cel = builder.build();
-    CelRuntime.Program program = program(cel, rule.rule(), SimpleType.BOOL, "rule", errors);
-    CelRuntime.Program messageProgram =
-        rule.messageExpression() == null
-            ? null
-            : program(
-                cel, rule.messageExpression(), SimpleType.STRING, "messageExpression", errors);
-    return new Compiled(List.copyOf(errors), program, messageProgram);
+  private static String key(CelRule rule) {
+    return ruleKey(rule.crd(), rule.location(), rule.rule());
   }
 
-  private static CelRuntime.Program program(
-      Cel cel, String expression, CelType resultType, String what, List<String> errors) {
-    try {
-      CelValidationResult compiled = cel.compile(expression);
-      if (compiled.hasError()) {
-        errors.add(what + " does not compile:\n" + compiled.getErrorString());
-        return null;
-      }
-      CelAbstractSyntaxTree ast = compiled.getAst();
-      CelValidationResult checked =
-          CelValidatorFactory.standardCelValidatorBuilder(cel)
-              .addAstValidators(
-                  RegexLiteralValidator.INSTANCE,
-                  DurationLiteralValidator.INSTANCE,
-                  TimestampLiteralValidator.INSTANCE,
-                  HomogeneousLiteralValidator.newInstance())
-              .build()
-              .validate(ast);
-      if (checked.hasError()) {
-        errors.add(what + " fails the API server's literal checks:\n" + checked.getErrorString());
-        return null;
-      }
-      if (!ast.getResultType().equals(resultType)) {
-        errors.add(
-            what
-                + " must evaluate to "
-                + resultType.name()
-                + ", not "
-                + ast.getResultType().name());
-        return null;
-      }
-      return cel.createProgram(ast);
-    } catch (Exception e) {
-      errors.add(what + " does not compile: " + e);
-      return null;
-    }
-  }
-
-  // ------------------------------------------------------------------------------------------
-  // Evaluating
-  // ------------------------------------------------------------------------------------------
-
-  /** A rule that did not pass: where, the message the API server would report, any problem. */
-  private record Failure(Rule rule, String at, String message, String problem) {
-    @Override
-    public String toString() {
-      return (at.isEmpty() ? "<root>" : at.substring(1))
-          + ": "
-          + message
-          + (problem == null ? "" : " [" + problem + "]")
-          + " (rule at "
-          + rule.location()
-          + ")";
-    }
-  }
-
-  /** Runs every compiled rule of the CRD over the object, as on create (old null) or update. */
-  private static List<Failure> evaluate(
-      Crd crd, Map<String, Object> object, Map<String, Object> old) {
-    List<Failure> failures = new ArrayList<>();
-    for (Rule rule : crd.rules()) {
-      Compiled compiled = COMPILED.get(rule);
-      if (compiled.program() == null) {
-        continue; // reported by the rule's "compiles" test
-      }
-      visit(
-          rule.steps(),
-          0,
-          object,
-          old,
-          "",
-          (self, oldSelf, at) -> {
-            if (rule.transition() && oldSelf == null) {
-              return;
-            }
-            Map<String, Object> vars = new HashMap<>();
-            Map<String, Object> selfSchema = schemaAt(crd.schema(), rule.steps());
-            vars.put("self", escaped(self, selfSchema));
-            if (rule.transition()) {
-              vars.put("oldSelf", escaped(oldSelf, selfSchema));
-            }
-            Object result;
-            try {
-              result = compiled.program().eval(vars);
-            } catch (CelEvaluationException e) {
-              failures.add(new Failure(rule, at, fallbackMessage(rule), "evaluation error: " + e));
-              return;
-            }
-            if (!Boolean.TRUE.equals(result)) {
-              failures.add(failure(rule, compiled, vars, at, result));
-            }
-          });
-    }
-    return failures;
-  }
-
-  private static Failure failure(
-      Rule rule, Compiled compiled, Map<String, Object> vars, String at, Object result) {
-    if (!Boolean.FALSE.equals(result)) {
-      return new Failure(rule, at, fallbackMessage(rule), "rule gave " + result);
-    }
-    if (compiled.messageProgram() == null) {
-      return new Failure(rule, at, fallbackMessage(rule), null);
-    }
-    Object message;
-    try {
-      message = compiled.messageProgram().eval(vars);
-    } catch (CelEvaluationException e) {
-      return new Failure(rule, at, fallbackMessage(rule), "messageExpression failed: " + e);
-    }
-    if (message instanceof String s && !s.isBlank() && !s.contains("\n") && !s.contains("\r")) {
-      return new Failure(rule, at, s, null);
-    }
-    // The API server then reports the message (or the rule) instead.
-    return new Failure(rule, at, fallbackMessage(rule), "messageExpression gave '" + message + "'");
-  }
-
-  private static String fallbackMessage(Rule rule) {
-    return rule.message() != null ? rule.message() : "failed rule: " + rule.rule();
-  }
-
-  private interface Visitor {
-    void visit(Object self, Object oldSelf, String at);
-  }
-
-  /** Calls the visitor for every value at the rule's location, with its old value if correlated. */
-  /** A property's name as rules spell it: a reserved word becomes __word__. */
-  private static String celName(String property) {
-    return CEL_RESERVED.contains(property) ? "__" + property + "__" : property;
-  }
-
-  /** The schema at a rule's location. */
-  private static Map<String, Object> schemaAt(Map<String, Object> schema, List<Step> steps) {
-    Map<String, Object> at = schema;
-    for (Step step : steps) {
-      if (step.token().equals(Step.ITEMS)) {
-        at = asMap(at.get("items"));
-      } else if (step.token().equals(Step.VALUES)) {
-        at = asMap(at.get("additionalProperties"));
-      } else {
-        at = asMap(asMap(at.get("properties")).get(step.token()));
-      }
-    }
-    return at;
-  }
-
-  /** A value with its object properties renamed as {@link #celName} does; map keys stay. */
-  private static Object escaped(Object value, Map<String, Object> schema) {
-    if (value instanceof Map<?, ?> map && schema.get("properties") instanceof Map<?, ?> props) {
-      Map<String, Object> out = new LinkedHashMap<>();
-      map.forEach(
-          (k, v) ->
-              out.put(
-                  celName((String) k), props.containsKey(k) ? escaped(v, asMap(props.get(k))) : v));
-      return out;
-    }
-    if (value instanceof Map<?, ?> map && schema.get("additionalProperties") instanceof Map<?, ?>) {
-      Map<String, Object> out = new LinkedHashMap<>();
-      map.forEach(
-          (k, v) -> out.put((String) k, escaped(v, asMap(schema.get("additionalProperties")))));
-      return out;
-    }
-    if (value instanceof List<?> list && schema.get("items") instanceof Map<?, ?> items) {
-      return list.stream().map(v -> escaped(v, asMap(items))).toList();
-    }
-    return value;
-  }
-
-  private static void visit(
-      List<Step> steps, int i, Object node, Object old, String at, Visitor visitor) {
-    if (i == steps.size()) {
-      visitor.visit(node, old, at);
-      return;
-    }
-    Step step = steps.get(i);
-    if (step.token().equals(Step.ITEMS)) {
-      if (node instanceof List<?> list) {
-        for (int j = 0; j < list.size(); j++) {
-          Object item = list.get(j);
-          visit(steps, i + 1, item, correlate(step, item, old), at + "[" + j + "]", visitor);
-        }
-      }
-    } else if (step.token().equals(Step.VALUES)) {
-      if (node instanceof Map<?, ?> map) {
-        Map<?, ?> oldMap = old instanceof Map<?, ?> m ? m : Map.of();
-        map.forEach((k, v) -> visit(steps, i + 1, v, oldMap.get(k), at + "[" + k + "]", visitor));
-      }
-    } else if (node instanceof Map<?, ?> map && map.get(step.token()) != null) {
-      Object oldValue = old instanceof Map<?, ?> m ? m.get(step.token()) : null;
-      visit(steps, i + 1, map.get(step.token()), oldValue, at + "." + step.token(), visitor);
-    }
-  }
-
-  /** The old item of a list-type map with the same keys; items of other lists do not correlate. */
-  private static Object correlate(Step step, Object item, Object old) {
-    if (step.mapKeys().isEmpty() || !(old instanceof List<?> oldList)) {
-      return null;
-    }
-    return oldList.stream()
-        .filter(
-            o ->
-                step.mapKeys().stream()
-                    .allMatch(k -> Objects.equals(asMap(o).get(k), asMap(item).get(k))))
-        .findFirst()
-        .orElse(null);
-  }
-
-  // ------------------------------------------------------------------------------------------
-  // Admission of a case object: parse, default, check against the OpenAPI schema
-  // ------------------------------------------------------------------------------------------
-
-  private static Map<String, Object> admit(Crd crd, String yaml, String what) {
-    Map<String, Object> object;
-    try {
-      object = asMap(YAML.readValue(yaml, Object.class));
-    } catch (IOException e) {
-      throw new AssertionError(what + " is not valid YAML", e);
-    }
-    assertThat(object.get("apiVersion")).as("%s apiVersion", what).isEqualTo(crd.apiVersion());
-    assertThat(object.get("kind")).as("%s kind", what).isEqualTo(crd.kind());
-    Object name = asMap(object.get("metadata")).get("name");
-    assertThat(name).as("%s metadata.name", what).isInstanceOf(String.class);
-    assertThat((String) name)
-        .as("%s metadata.name must be a valid Kubernetes name", what)
-        .matches(DNS_SUBDOMAIN)
-        .hasSizeLessThanOrEqualTo(253);
-    applyDefaults(object, crd.schema());
-    List<String> errors = new ArrayList<>();
-    conform(object, crd.schema(), "", true, errors);
-    assertThat(errors)
-        .as("%s must pass the CRD's OpenAPI schema, so that only CEL rules decide", what)
-        .isEmpty();
-    return object;
-  }
-
-  /** Structural-schema defaulting: absent properties of present objects get their default. */
-  private static void applyDefaults(Object value, Map<String, Object> schema) {
-    if (value instanceof Map<?, ?> raw) {
-      Map<String, Object> map = asMap(raw);
-      Map<String, Object> properties = asMap(schema.get("properties"));
-      properties.forEach(
-          (name, property) -> {
-            Map<String, Object> propertySchema = asMap(property);
-            if (!map.containsKey(name) && propertySchema.containsKey("default")) {
-              map.put(name, copy(propertySchema.get("default")));
-            }
-            if (map.containsKey(name)) {
-              applyDefaults(map.get(name), propertySchema);
-            }
-          });
-      if (schema.get("additionalProperties") instanceof Map<?, ?> values) {
-        map.values().forEach(v -> applyDefaults(v, asMap(values)));
-      }
-    } else if (value instanceof List<?> list && schema.get("items") instanceof Map<?, ?> items) {
-      list.forEach(v -> applyDefaults(v, asMap(items)));
-    }
-  }
-
-  /** The subset of OpenAPI validation the CRDs use. */
-  private static void conform(
-      Object value, Map<String, Object> schema, String at, boolean root, List<String> errors) {
-    String where = at.isEmpty() ? "<root>" : at.substring(1);
-    if (value == null) {
-      errors.add(where + ": null");
-      return;
-    }
-    if (Boolean.TRUE.equals(schema.get("x-kubernetes-int-or-string"))) {
-      if (!(value instanceof Long || value instanceof String)) {
-        errors.add(where + ": must be an integer or a string");
-      }
-      return;
-    }
-    switch (String.valueOf(schema.get("type"))) {
-      case "object" -> {
-        if (!(value instanceof Map<?, ?> raw)) {
-          errors.add(where + ": must be an object");
-          return;
-        }
-        Map<String, Object> map = asMap(raw);
-        for (Object required : asList(schema.get("required"))) {
-          if (!map.containsKey(required)) {
-            errors.add(where + "." + required + ": Required value");
-          }
-        }
-        Map<String, Object> properties = asMap(schema.get("properties"));
-        map.forEach(
-            (name, v) -> {
-              if (root && Set.of("apiVersion", "kind", "metadata").contains(name)) {
-                return;
-              }
-              if (properties.containsKey(name)) {
-                conform(v, asMap(properties.get(name)), at + "." + name, false, errors);
-              } else if (schema.get("additionalProperties") instanceof Map<?, ?> values) {
-                conform(v, asMap(values), at + "." + name, false, errors);
-              } else if (!Boolean.TRUE.equals(schema.get("x-kubernetes-preserve-unknown-fields"))) {
-                errors.add(where + "." + name + ": unknown field (the API server would prune it)");
-              }
-            });
-      }
-      case "array" -> {
-        if (!(value instanceof List<?> list)) {
-          errors.add(where + ": must be an array");
-          return;
-        }
-        if (schema.get("minItems") instanceof Number min && list.size() < min.longValue()) {
-          errors.add(where + ": fewer than " + min + " items");
-        }
-        if (schema.get("maxItems") instanceof Number max && list.size() > max.longValue()) {
-          errors.add(where + ": more than " + max + " items");
-        }
-        for (int i = 0; i < list.size(); i++) {
-          conform(list.get(i), asMap(schema.get("items")), at + "[" + i + "]", false, errors);
-        }
-      }
-      case "string" -> {
-        if (!(value instanceof String s)) {
-          errors.add(where + ": must be a string");
-          return;
-        }
-        long length = s.codePointCount(0, s.length());
-        if (schema.get("minLength") instanceof Number min && length < min.longValue()) {
-          errors.add(where + ": shorter than " + min);
-        }
-        if (schema.get("maxLength") instanceof Number max && length > max.longValue()) {
-          errors.add(where + ": longer than " + max);
-        }
-        if (schema.get("pattern") instanceof String pattern
-            && !Pattern.compile(pattern).matcher(s).find()) {
-          errors.add(where + ": does not match " + pattern);
-        }
-      }
-      case "integer", "number" -> {
-        boolean integer = "integer".equals(schema.get("type"));
-        if (!(value instanceof Long || (!integer && value instanceof Double))) {
-          errors.add(where + ": must be " + (integer ? "an integer" : "a number"));
-          return;
-        }
-        double number = ((Number) value).doubleValue();
-        if (schema.get("minimum") instanceof Number min && number < min.doubleValue()) {
-          errors.add(where + ": less than " + min);
-        }
-        if (schema.get("maximum") instanceof Number max && number > max.doubleValue()) {
-          errors.add(where + ": greater than " + max);
-        }
-      }
-      case "boolean" -> {
-        if (!(value instanceof Boolean)) {
-          errors.add(where + ": must be a boolean");
-        }
-      }
-      default -> errors.add(where + ": schema type " + schema.get("type") + " not handled here");
-    }
-    if (schema.get("enum") instanceof List<?> values && !values.contains(value)) {
-      errors.add(where + ": " + value + " is not one of " + values);
-    }
-  }
-
-  // ------------------------------------------------------------------------------------------
-  // Loading the CRDs: rules, their locations and the CEL types of self
-  // ------------------------------------------------------------------------------------------
-
-  /** One step of a rule's location: a property name, array items or map values. */
-  private record Step(String token, List<String> mapKeys) {
-    static final String ITEMS = "[*]";
-    static final String VALUES = "{*}";
-  }
-
-  /** One served version of a CRD. */
-  private record Crd(
-      String name,
-      String apiVersion,
-      String kind,
-      Map<String, Object> schema,
-      List<StructType> types,
-      List<Rule> rules) {
-
-    String key() {
-      return name + "/" + apiVersion.substring(apiVersion.indexOf('/') + 1);
-    }
-
-    CelTypeProvider typeProvider() {
-      return new CelTypeProvider() {
-        @Override
-        public ImmutableCollection<CelType> types() {
-          return ImmutableList.copyOf(types);
-        }
-
-        @Override
-        public Optional<CelType> findType(String typeName) {
-          return types.stream()
-              .filter(t -> t.name().equals(typeName))
-              .map(CelType.class::cast)
-              .findFirst();
-        }
-      };
-    }
-  }
-
-  /** One entry of x-kubernetes-validations. Identity, not value, equality: rules may repeat. */
-  private static final class Rule {
-    private final Crd crd;
-    private final String location;
-    private final List<Step> steps;
-    private final boolean correlatable;
-    private final CelType selfType;
-    private final String rule;
-    private final String message;
-    private final String messageExpression;
-
-    Rule(
-        Crd crd,
-        List<Step> steps,
-        boolean correlatable,
-        CelType selfType,
-        Map<String, Object> validation) {
-      this.crd = crd;
-      this.steps = List.copyOf(steps);
-      this.location =
-          steps.isEmpty()
-              ? "."
-              : steps.stream()
-                  .map(
-                      s ->
-                          s.token().startsWith("[") || s.token().startsWith("{")
-                              ? s.token()
-                              : "." + s.token())
-                  .collect(Collectors.joining());
-      this.correlatable = correlatable;
-      this.selfType = selfType;
-      this.rule = (String) validation.get("rule");
-      this.message = (String) validation.get("message");
-      this.messageExpression = (String) validation.get("messageExpression");
-      assertThat(validation.keySet())
-          .as("keys of the validation rule at %s %s handled by this test", crd.key(), location)
-          .isSubsetOf("rule", "message", "messageExpression", "reason", "fieldPath");
-      assertThat(rule).as("rule at %s %s", crd.key(), location).isNotBlank();
-    }
-
-    Crd crd() {
-      return crd;
-    }
-
-    String location() {
-      return location;
-    }
-
-    List<Step> steps() {
-      return steps;
-    }
-
-    boolean correlatable() {
-      return correlatable;
-    }
-
-    CelType selfType() {
-      return selfType;
-    }
-
-    String rule() {
-      return rule;
-    }
-
-    String message() {
-      return message;
-    }
-
-    String messageExpression() {
-      return messageExpression;
-    }
-
-    boolean transition() {
-      return OLD_SELF.matcher(rule).find();
-    }
-
-    String key() {
-      return ruleKey(crd.key(), location, rule);
-    }
-
-    @Override
-    public String toString() {
-      String text = rule.length() > 90 ? rule.substring(0, 87) + "..." : rule;
-      return crd.key() + " " + location + ": " + text;
-    }
-  }
-
-  private static List<Crd> loadCrds() {
-    List<Crd> crds = new ArrayList<>();
+  /** The CRDs of crds/, as they are committed. */
+  private static List<CustomResourceDefinition> loadCrds() {
+    KubernetesSerialization serialization = new KubernetesSerialization();
+    List<CustomResourceDefinition> crds = new ArrayList<>();
     try (Stream<Path> files = Files.list(CRDS)) {
       for (Path file : files.filter(f -> f.toString().endsWith(".yml")).sorted().toList()) {
         for (Object doc : readAll(Files.readString(file))) {
-          Map<String, Object> crd = asMap(doc);
-          Map<String, Object> spec = asMap(crd.get("spec"));
-          String group = (String) spec.get("group");
-          String kind = (String) asMap(spec.get("names")).get("kind");
-          for (Object v : asList(spec.get("versions"))) {
-            Map<String, Object> version = asMap(v);
-            Map<String, Object> schema = asMap(asMap(version.get("schema")).get("openAPIV3Schema"));
-            Crd model =
-                new Crd(
-                    (String) asMap(crd.get("metadata")).get("name"),
-                    group + "/" + version.get("name"),
-                    kind,
-                    schema,
-                    new ArrayList<>(),
-                    new ArrayList<>());
-            declare(model, schema, kind, new ArrayList<>(), true, true);
-            crds.add(model);
-          }
+          crds.add(serialization.convertValue(doc, CustomResourceDefinition.class));
         }
       }
     } catch (IOException e) {
       throw new IllegalStateException("cannot read " + CRDS.toAbsolutePath(), e);
     }
     return crds;
-  }
-
-  /** The CEL type of a schema node (after SchemaDeclType), collecting the rules at and below it. */
-  private static CelType declare(
-      Crd crd,
-      Map<String, Object> schema,
-      String typeName,
-      List<Step> steps,
-      boolean correlatable,
-      boolean resourceRoot) {
-    CelType type;
-    if (Boolean.TRUE.equals(schema.get("x-kubernetes-int-or-string"))) {
-      type = SimpleType.DYN;
-    } else {
-      type =
-          switch (String.valueOf(schema.get("type"))) {
-            case "object" ->
-                declareObject(crd, schema, typeName, steps, correlatable, resourceRoot);
-            case "array" -> {
-              Map<String, Object> items = asMap(schema.get("items"));
-              boolean mapList = "map".equals(schema.get("x-kubernetes-list-type"));
-              List<String> keys =
-                  asList(schema.get("x-kubernetes-list-map-keys")).stream()
-                      .map(String::valueOf)
-                      .toList();
-              yield ListType.create(
-                  declare(
-                      crd,
-                      items,
-                      typeName + "[]",
-                      append(steps, new Step(Step.ITEMS, mapList ? keys : List.of())),
-                      correlatable && mapList,
-                      Boolean.TRUE.equals(items.get("x-kubernetes-embedded-resource"))));
-            }
-            case "string" ->
-                switch (String.valueOf(schema.get("format"))) {
-                  case "byte" -> SimpleType.BYTES;
-                  case "duration" -> SimpleType.DURATION;
-                  case "date", "date-time" -> SimpleType.TIMESTAMP;
-                  default -> SimpleType.STRING;
-                };
-            case "integer" -> SimpleType.INT;
-            case "number" -> SimpleType.DOUBLE;
-            case "boolean" -> SimpleType.BOOL;
-            default -> SimpleType.DYN;
-          };
-    }
-    for (Object validation : asList(schema.get("x-kubernetes-validations"))) {
-      crd.rules().add(new Rule(crd, steps, correlatable, type, asMap(validation)));
-    }
-    return type;
-  }
-
-  private static CelType declareObject(
-      Crd crd,
-      Map<String, Object> schema,
-      String typeName,
-      List<Step> steps,
-      boolean correlatable,
-      boolean resourceRoot) {
-    if (schema.get("additionalProperties") instanceof Map<?, ?> values) {
-      return MapType.create(
-          SimpleType.STRING,
-          declare(
-              crd,
-              asMap(values),
-              typeName + "{}",
-              append(steps, new Step(Step.VALUES, List.of())),
-              correlatable,
-              false));
-    }
-    Map<String, CelType> fields = new LinkedHashMap<>();
-    asMap(schema.get("properties"))
-        .forEach(
-            (name, property) -> {
-              // The API server escapes other names (__dash__ etc.); no rule here needs that.
-              if (CEL_IDENTIFIER.matcher(name).matches()) {
-                Map<String, Object> propertySchema = asMap(property);
-                fields.put(
-                    celName(name),
-                    declare(
-                        crd,
-                        propertySchema,
-                        typeName + "." + name,
-                        append(steps, new Step(name, List.of())),
-                        correlatable,
-                        Boolean.TRUE.equals(propertySchema.get("x-kubernetes-embedded-resource"))));
-              }
-            });
-    if (resourceRoot) {
-      // WithTypeAndObjectMeta: only metadata.name and metadata.generateName are visible.
-      fields.put("apiVersion", SimpleType.STRING);
-      fields.put("kind", SimpleType.STRING);
-      fields.put(
-          "metadata",
-          struct(
-              crd,
-              typeName + ".metadata",
-              Map.of("name", SimpleType.STRING, "generateName", SimpleType.STRING)));
-    }
-    return struct(crd, typeName, fields);
-  }
-
-  private static StructType struct(Crd crd, String name, Map<String, CelType> fields) {
-    Map<String, CelType> copy = Map.copyOf(fields);
-    StructType type =
-        StructType.create(
-            name, ImmutableSet.copyOf(fields.keySet()), f -> Optional.ofNullable(copy.get(f)));
-    crd.types().add(type);
-    return type;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -1654,8 +931,12 @@ class CrdCelRulesTest {
   // Small helpers
   // ------------------------------------------------------------------------------------------
 
-  private static Crd crd(String key) {
-    return CRD_VERSIONS.stream().filter(c -> c.key().equals(key)).findFirst().orElseThrow();
+  private static Map<String, Object> parse(String yaml) {
+    try {
+      return asMap(YAML.readValue(yaml, Object.class));
+    } catch (IOException e) {
+      throw new AssertionError("not valid YAML:\n" + yaml, e);
+    }
   }
 
   private static List<Object> readAll(String yaml) throws IOException {
@@ -1674,30 +955,5 @@ class CrdCelRulesTest {
   @SuppressWarnings("unchecked")
   private static Map<String, Object> asMap(Object value) {
     return value == null ? Map.of() : (Map<String, Object>) value;
-  }
-
-  private static List<?> asList(Object value) {
-    return value == null ? List.of() : (List<?>) value;
-  }
-
-  private static <T> List<T> append(List<T> list, T element) {
-    List<T> result = new ArrayList<>(list);
-    result.add(element);
-    return result;
-  }
-
-  @SuppressWarnings("unchecked")
-  private static <T> T copy(T value) {
-    if (value instanceof Map<?, ?> map) {
-      Map<Object, Object> result = new LinkedHashMap<>();
-      map.forEach((k, v) -> result.put(k, copy(v)));
-      return (T) result;
-    }
-    if (value instanceof List<?> list) {
-      List<Object> result = new ArrayList<>();
-      list.forEach(v -> result.add(copy(v)));
-      return (T) result;
-    }
-    return value;
   }
 }
