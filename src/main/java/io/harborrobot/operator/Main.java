@@ -112,6 +112,9 @@ public final class Main implements Callable<Integer> {
     @Option(
         names = "--leader-election",
         arity = "0..1",
+        // A bare --leader-election means true, also when LEADER_ELECTION=true (picocli would
+        // otherwise negate the default).
+        fallbackValue = "true",
         defaultValue = "${env:LEADER_ELECTION:-false}",
         description =
             "Elect a leader through a Lease, so that several replicas can run and only one"
@@ -176,9 +179,7 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      if (logFormat != LogFormat.PLAIN) {
-        logFormat.apply();
-      }
+      logFormat.apply();
       OperatorConfig config = config();
       PrometheusMeterRegistry registry = OperatorMetrics.newRegistry();
       AtomicReference<OperatorRuntime> running = new AtomicReference<>();

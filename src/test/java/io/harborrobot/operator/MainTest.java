@@ -94,4 +94,20 @@ class MainTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("at least 3s");
   }
+
+  @Test
+  void aBareLeaderElectionFlagMeansOnWhateverTheEnvironmentSays() {
+    assertThat(parseRun("--leader-election").config().leaderElection()).isNotNull();
+    assertThat(parseRun("--leader-election=false").config().leaderElection()).isNull();
+    // with LEADER_ELECTION=true as the default, picocli negates the default for a bare boolean
+    // flag unless its fallback value says otherwise
+    assertThat(
+            Main.commandLine()
+                .getSubcommands()
+                .get("run")
+                .getCommandSpec()
+                .findOption("--leader-election")
+                .fallbackValue())
+        .isEqualTo("true");
+  }
 }

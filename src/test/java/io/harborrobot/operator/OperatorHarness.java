@@ -261,6 +261,11 @@ public final class OperatorHarness implements AutoCloseable {
     return kubernetes.client();
   }
 
+  /** The in-memory API server. */
+  public InMemoryKubernetes apiServer() {
+    return kubernetes;
+  }
+
   /**
    * The clock of the operator and of the emulator: the system clock until a test moves it ahead, so
    * that expiry and rotation can be reached without waiting.

@@ -1,6 +1,7 @@
 package io.harborrobot.operator.ops;
 
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -24,6 +25,19 @@ public final class HttpEndpoints implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(HttpEndpoints.class);
   private static final String TEXT = "text/plain; charset=utf-8";
 
+  static {
+    // The JDK's server waits forever for a request's headers by default: a client that connects
+    // and sends nothing would hold a thread. Read once, when the server classes load.
+    setIfAbsent("sun.net.httpserver.maxReqTime", "5");
+    setIfAbsent("sun.net.httpserver.maxRspTime", "30");
+  }
+
+  private static void setIfAbsent(String property, String seconds) {
+    if (System.getProperty(property) == null) {
+      System.setProperty(property, seconds);
+    }
+  }
+
   private final HttpServer server;
   private final ExecutorService executor;
 
@@ -38,14 +52,16 @@ public final class HttpEndpoints implements AutoCloseable {
    */
   public static HttpEndpoints start(
       int port, PrometheusMeterRegistry registry, Supplier<Health> health) throws IOException {
-    HttpServer server = HttpServer.create(new InetSocketAddress(port), 16);
-    server.createContext("/metrics", exchange -> metrics(exchange, registry));
-    server.createContext("/healthz", exchange -> probe(exchange, health.get(), Health::live));
-    server.createContext("/readyz", exchange -> probe(exchange, health.get(), Health::ready));
-    // Two threads: a slow scrape must not hold up a probe.
+    HttpServer server = HttpServer.create(new InetSocketAddress(port), 64);
+    server.createContext("/metrics", guarded(exchange -> metrics(exchange, registry)));
+    server.createContext(
+        "/healthz", guarded(exchange -> probe(exchange, health.get(), Health::live)));
+    server.createContext(
+        "/readyz", guarded(exchange -> probe(exchange, health.get(), Health::ready)));
+    // A thread per exchange (idle ones go after a minute): a slow scrape or a client that stalls
+    // (cut off after maxReqTime) must not hold up a probe.
     ExecutorService executor =
-        Executors.newFixedThreadPool(
-            2,
+        Executors.newCachedThreadPool(
             r -> {
               Thread thread = new Thread(r, "http-endpoints");
               thread.setDaemon(true);
@@ -61,33 +77,50 @@ public final class HttpEndpoints implements AutoCloseable {
     return server.getAddress().getPort();
   }
 
+  /**
+   * Answers 500 when a handler fails, and says why in the log: a probe that fails without a word
+   * would restart the pod with no explanation.
+   */
+  private static HttpHandler guarded(HttpHandler handler) {
+    return exchange -> {
+      try {
+        handler.handle(exchange);
+      } catch (RuntimeException | IOException e) {
+        LOG.warn("{} {} failed", exchange.getRequestMethod(), exchange.getRequestURI(), e);
+        try {
+          respond(exchange, 500, TEXT, "internal error\n");
+        } catch (IOException | RuntimeException ignored) {
+          // the response had started, or the client is gone: nothing more to say
+        }
+      } finally {
+        exchange.close();
+      }
+    };
+  }
+
   private static void metrics(HttpExchange exchange, PrometheusMeterRegistry registry)
       throws IOException {
-    try (exchange) {
-      if (!exact(exchange, "/metrics") || !readOnly(exchange)) {
-        return;
-      }
-      String accept = exchange.getRequestHeaders().getFirst("Accept");
-      String contentType =
-          accept != null && accept.contains("application/openmetrics-text")
-              ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
-              : "text/plain; version=0.0.4; charset=utf-8";
-      respond(exchange, 200, contentType, registry.scrape(contentType));
+    if (!exact(exchange, "/metrics") || !readOnly(exchange)) {
+      return;
     }
+    String accept = exchange.getRequestHeaders().getFirst("Accept");
+    String contentType =
+        accept != null && accept.contains("application/openmetrics-text")
+            ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+            : "text/plain; version=0.0.4; charset=utf-8";
+    respond(exchange, 200, contentType, registry.scrape(contentType));
   }
 
   private static void probe(
       HttpExchange exchange, Health health, java.util.function.Predicate<Health> passes)
       throws IOException {
-    try (exchange) {
-      if (!exact(exchange, exchange.getHttpContext().getPath()) || !readOnly(exchange)) {
-        return;
-      }
-      if (passes.test(health)) {
-        respond(exchange, 200, TEXT, "ok\n");
-      } else {
-        respond(exchange, 503, TEXT, String.join("\n", health.problems()) + "\n");
-      }
+    if (!exact(exchange, exchange.getHttpContext().getPath()) || !readOnly(exchange)) {
+      return;
+    }
+    if (passes.test(health)) {
+      respond(exchange, 200, TEXT, "ok\n");
+    } else {
+      respond(exchange, 503, TEXT, String.join("\n", health.problems()) + "\n");
     }
   }
 

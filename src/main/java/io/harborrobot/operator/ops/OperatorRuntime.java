@@ -1,9 +1,6 @@
 package io.harborrobot.operator.ops;
 
-import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
-import io.harborrobot.operator.config.LeaderElection;
 import io.harborrobot.operator.config.OperatorConfig;
 import io.harborrobot.operator.harbor.HarborClientFactory;
 import io.harborrobot.operator.reconciler.ClusterHarborConnectionReconciler;
@@ -15,8 +12,6 @@ import io.harborrobot.operator.reconciler.HarborRobotReconciler;
 import io.harborrobot.operator.reconciler.HarborSessions;
 import io.harborrobot.operator.reconciler.RobotMetrics;
 import io.javaoperatorsdk.operator.Operator;
-import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
-import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
 import io.javaoperatorsdk.operator.api.monitoring.AggregatedMetrics;
 import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import io.javaoperatorsdk.operator.api.reconciler.Constants;
@@ -27,8 +22,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -49,22 +42,14 @@ public final class OperatorRuntime implements AutoCloseable {
   static final Duration RECONCILE_TERMINATION = Duration.ofSeconds(10);
 
   private final Operator operator;
-  private final AtomicBoolean leading;
-  private final AtomicBoolean closing;
+  private final Leadership leadership;
   private final Runnable removeGauges;
-  private final Runnable releaseLease;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
-  private OperatorRuntime(
-      Operator operator,
-      AtomicBoolean leading,
-      AtomicBoolean closing,
-      Runnable removeGauges,
-      Runnable releaseLease) {
+  private OperatorRuntime(Operator operator, Leadership leadership, Runnable removeGauges) {
     this.operator = operator;
-    this.leading = leading;
-    this.closing = closing;
+    this.leadership = leadership;
     this.removeGauges = removeGauges;
-    this.releaseLease = releaseLease;
   }
 
   /** Starts the operator; returns once its informers have synced. */
@@ -88,14 +73,15 @@ public final class OperatorRuntime implements AutoCloseable {
       OperatorConfig config,
       Clock clock,
       MeterRegistry registry) {
-    return start(kubernetes, harborClients, config, clock, registry, OperatorRuntime::exit);
+    return start(kubernetes, harborClients, config, clock, registry, OperatorRuntime::halt);
   }
 
   /**
    * As above; {@code onFatal} runs when this replica must stop other than by {@link #close()}: it
-   * lost the Lease, or an informer stopped for good. In production it ends the process, so that a
-   * replica that lost the Lease can never reconcile alongside the new leader, and a replica blind
-   * to changes does not pretend to work (the restarted pod then starts afresh, as a standby).
+   * lost the Lease, or an informer stopped for good. In production it ends the process at once,
+   * without waiting for reconciles in flight, so that a replica that lost the Lease never
+   * reconciles alongside the new leader (every step of a reconcile is safe to interrupt), and a
+   * replica blind to changes does not pretend to work; the restarted pod starts as a standby.
    */
   public static OperatorRuntime start(
       KubernetesClient kubernetes,
@@ -104,8 +90,7 @@ public final class OperatorRuntime implements AutoCloseable {
       Clock clock,
       MeterRegistry registry,
       Runnable onFatal) {
-    AtomicBoolean leading = new AtomicBoolean(config.leaderElection() == null);
-    AtomicBoolean closing = new AtomicBoolean();
+    Leadership leadership = new Leadership(config.leaderElection(), kubernetes, onFatal);
     RobotMetrics robotMetrics = new RobotMetrics(registry);
     // JSON merge patches rather than server-side apply: the same code path then works on every
     // API server, including the sandbox's in-memory one, which has no server-side apply.
@@ -117,10 +102,11 @@ public final class OperatorRuntime implements AutoCloseable {
                   .withSSABasedCreateUpdateMatchForDependentResources(false)
                   .withCloseClientOnStop(false)
                   // reconciles in flight finish before the Lease is given up (up to a bound)
-                  .withReconciliationTerminationTimeout(RECONCILE_TERMINATION)
+                  .withReconciliationTerminationTimeout(
+                      leadership.reconcileTermination(RECONCILE_TERMINATION))
                   .withInformerStoppedHandler(
                       (informer, failure) -> {
-                        if (failure != null && informer.hasSynced() && !closing.get()) {
+                        if (failure != null && informer.hasSynced() && !leadership.closing()) {
                           LOG.error("An informer stopped for good: stopping", failure);
                           onFatal.run();
                         }
@@ -130,15 +116,10 @@ public final class OperatorRuntime implements AutoCloseable {
                           List.of(
                               MicrometerMetrics.withoutPerResourceMetrics(registry),
                               forgetDeletedRobots(robotMetrics))));
-              config
-                  .leaderElectionIfEnabled()
-                  .ifPresent(
-                      election ->
-                          o.withLeaderElectionConfiguration(
-                              leaseSettings(election, leading, closing, onFatal)));
+              leadership.configuration().ifPresent(o::withLeaderElectionConfiguration);
             });
     Gauge leader =
-        Gauge.builder(LEADER, leading, l -> l.get() ? 1 : 0)
+        Gauge.builder(LEADER, leadership, l -> l.leading() ? 1 : 0)
             .description("1 on the replica that reconciles (the Lease holder), 0 on a standby")
             .register(registry);
     HarborSessions sessions =
@@ -196,77 +177,11 @@ public final class OperatorRuntime implements AutoCloseable {
     operator.start();
     return new OperatorRuntime(
         operator,
-        leading,
-        closing,
+        leadership,
         () -> {
           registry.remove(leader);
           robotMetrics.close();
-        },
-        () -> config.leaderElectionIfEnabled().ifPresent(e -> releaseLease(kubernetes, e)));
-  }
-
-  private static LeaderElectionConfiguration leaseSettings(
-      LeaderElection election, AtomicBoolean leading, AtomicBoolean closing, Runnable onFatal) {
-    LeaderCallbacks callbacks =
-        new LeaderCallbacks(
-            () -> {
-              LOG.info(
-                  "{} is now the leader (Lease {})", election.identity(), election.leaseName());
-              leading.set(true);
-            },
-            () -> {
-              leading.set(false);
-              if (!closing.get()) {
-                LOG.error(
-                    "{} lost the Lease {}: stopping so that only the new leader reconciles",
-                    election.identity(),
-                    election.leaseName());
-                onFatal.run();
-              }
-            },
-            holder -> LOG.info("Lease {} is held by {}", election.leaseName(), holder));
-    LeaderElectionConfigurationBuilder builder =
-        LeaderElectionConfigurationBuilder.aLeaderElectionConfiguration(election.leaseName())
-            .withIdentity(election.identity())
-            .withLeaseDuration(election.leaseDuration())
-            .withRenewDeadline(election.renewDeadline())
-            .withRetryPeriod(election.retryPeriod())
-            .withLeaderCallbacks(callbacks)
-            // Our callback decides: a replica being closed gives the Lease up and must not exit.
-            .withExitOnStopLeading(false);
-    if (election.leaseNamespace() != null && !election.leaseNamespace().isBlank()) {
-      builder.withLeaseNamespace(election.leaseNamespace());
-    }
-    return builder.build();
-  }
-
-  /**
-   * Gives the Lease up once this replica has stopped reconciling, so that a standby takes over at
-   * its next try rather than after the lease duration. (JOSDK stops the elector's executor before
-   * the elector could release the Lease itself.) Empties the holder as fabric8's own release does;
-   * a Lease held by another replica is left alone.
-   */
-  private static void releaseLease(KubernetesClient kubernetes, LeaderElection election) {
-    String namespace =
-        election.leaseNamespace() == null ? kubernetes.getNamespace() : election.leaseNamespace();
-    try {
-      Lease lease = kubernetes.leases().inNamespace(namespace).withName(election.leaseName()).get();
-      if (lease == null || !election.identity().equals(lease.getSpec().getHolderIdentity())) {
-        return;
-      }
-      lease.getSpec().setHolderIdentity(null);
-      lease.getSpec().setLeaseDurationSeconds(1);
-      lease.getSpec().setRenewTime(ZonedDateTime.now(ZoneOffset.UTC));
-      // an update with the resourceVersion read: never over a Lease a standby took meanwhile
-      kubernetes.resource(lease).update();
-      LOG.info("{} gave up the Lease {}", election.identity(), election.leaseName());
-    } catch (RuntimeException e) {
-      // a conflict (a standby took it meanwhile) or no API server: either way it expires
-      LOG.warn(
-          "Could not give up the Lease {} (a standby takes over when it expires): {}",
-          election.leaseName(),
-          e.getMessage());
-    }
+        });
   }
 
   /**
@@ -283,11 +198,9 @@ public final class OperatorRuntime implements AutoCloseable {
     };
   }
 
-  private static void exit() {
-    // Not from the calling thread itself: System.exit runs shutdown hooks, which stop the operator
-    // and may wait for that thread.
-    Thread exit = new Thread(() -> System.exit(1), "fatal-exit");
-    exit.start();
+  private static void halt() {
+    // Not System.exit: its shutdown hook would wait for the reconciles in flight.
+    Runtime.getRuntime().halt(1);
   }
 
   public Operator operator() {
@@ -296,20 +209,29 @@ public final class OperatorRuntime implements AutoCloseable {
 
   /** Whether this replica reconciles: the Lease holder, or the only replica. */
   public boolean leading() {
-    return leading.get();
+    return leadership.leading();
   }
 
   /** What /healthz and /readyz report. */
   public Health health() {
-    return Health.of(operator.getRuntimeInfo(), closing.get());
+    return Health.of(operator.getRuntimeInfo(), leadership.closing());
   }
 
+  /** Stops reconciling, then gives the Lease up and removes this operator's gauges. */
   @Override
   public void close() {
-    if (closing.compareAndSet(false, true)) {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    leadership.stopping();
+    try {
       operator.stop();
-      releaseLease.run();
-      removeGauges.run();
+    } finally {
+      try {
+        leadership.close();
+      } finally {
+        removeGauges.run();
+      }
     }
   }
 }

@@ -568,7 +568,14 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
   }
 
   private void patchStatus(HarborRobot cr, Context<HarborRobot> context, HarborRobotStatus status) {
-    metrics.observed(cr, status);
+    // A HarborRobot that left the cache meanwhile (deleted, or out of this shard's selector) was
+    // forgotten when it left: reporting it now would leave its series behind for good.
+    ResourceID id = ResourceID.fromResource(cr);
+    if (context.getPrimaryCache().get(id).isPresent()) {
+      metrics.observed(cr, status);
+    } else {
+      metrics.forget(id);
+    }
     if (status.equals(cr.getStatus())) {
       return;
     }
@@ -594,7 +601,8 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
   private static ReconcileProblem asProblem(Exception e) {
     // JOSDK hands over what the reconcile threw, possibly wrapped (its metrics wrap it in an
     // OperatorException): the first cause that says what went wrong decides.
-    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+    Throwable cause = e;
+    for (int depth = 0; cause != null && depth < 16; depth++, cause = cause.getCause()) {
       if (cause instanceof ReconcileProblem p) {
         return p;
       }
@@ -604,9 +612,6 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
       if (cause instanceof KubernetesClientException k) {
         return new ReconcileProblem(
             Reasons.KUBERNETES_ERROR, "Kubernetes API call failed: " + k.getMessage(), true, k);
-      }
-      if (cause.getCause() == cause) {
-        break;
       }
     }
     return new ReconcileProblem(

@@ -15,6 +15,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.util.HashMap;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -94,6 +95,24 @@ public final class InMemoryKubernetes implements AutoCloseable {
 
   public KubernetesClient client() {
     return client;
+  }
+
+  /**
+   * The requests received since the last call (the mock server records every one), as {@code METHOD
+   * path}, oldest first: to see which verbs the operator uses.
+   */
+  public List<String> takeRequests() {
+    List<String> requests = new java.util.ArrayList<>();
+    try {
+      for (var request = server.takeRequest(0, TimeUnit.MILLISECONDS);
+          request != null;
+          request = server.takeRequest(0, TimeUnit.MILLISECONDS)) {
+        requests.add(request.getMethod() + " " + request.getPath());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return requests;
   }
 
   /** A new client of this API server, e.g. for a second operator instance. */

@@ -5,11 +5,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.harborrobot.operator.OperatorHarness;
 import io.harborrobot.operator.OperatorHarness.Instance;
 import io.harborrobot.operator.config.LeaderElection;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -71,6 +79,7 @@ class LeaderElectionIT {
 
         a.close();
 
+        // given up on close: the standby takes it at its next try
         await().atMost(LEASE_DURATION).until(this::holder, "replica-b"::equals);
         await().atMost(LEASE_DURATION).until(() -> b.runtime().leading());
         harness.create(pullRobot(team, "second"));
@@ -99,8 +108,10 @@ class LeaderElectionIT {
 
         LeaderElection election =
             new LeaderElection(LEASE, LEASE_NAMESPACE, "replica-b", LEASE_DURATION);
+        // The Lease expires LEASE_DURATION after the last renewal; the standby tries every retry
+        // period, stretched by up to 2.2 times (fabric8's jitter); a loaded machine adds more.
         await()
-            .atMost(LEASE_DURATION.plus(election.retryPeriod()).plusSeconds(1))
+            .atMost(LEASE_DURATION.plus(election.retryPeriod().multipliedBy(3)).plusSeconds(3))
             .until(this::holder, "replica-b"::equals);
         await()
             .atMost(LEASE_DURATION)
@@ -111,5 +122,59 @@ class LeaderElectionIT {
         assertThat(fatalB).hasValue(0);
       }
     }
+  }
+
+  @Test
+  void theLeaseIsUsedOnlyWithTheVerbsTheShippedRoleGrants() throws Exception {
+    harness.apiServer().takeRequests();
+    try (Instance a = replica("replica-a", fatalA)) {
+      await().atMost(LEASE_DURATION).until(this::holder, "replica-a"::equals);
+      try (Instance b = replica("replica-b", fatalB)) {
+        // a few renewals, a clean stop (giving up the Lease) and a take-over
+        Thread.sleep(LEASE_DURATION.toMillis() / 2);
+        a.close();
+        await().atMost(LEASE_DURATION).until(this::holder, "replica-b"::equals);
+        Thread.sleep(LEASE_DURATION.toMillis() / 2);
+      }
+    }
+
+    Set<String> verbs =
+        harness.apiServer().takeRequests().stream()
+            .filter(r -> r.contains("/apis/coordination.k8s.io/v1/namespaces/" + LEASE_NAMESPACE))
+            .map(LeaderElectionIT::verb)
+            .collect(Collectors.toCollection(TreeSet::new));
+    Set<String> granted = leaseVerbsGranted(Path.of("deploy/rbac.yaml"));
+
+    assertThat(verbs).as("the Lease was read, created, renewed and given up").contains("get");
+    assertThat(granted).as("deploy/rbac.yaml grants every verb used").containsAll(verbs);
+    assertThat(leaseVerbsGranted(Path.of("deploy/rbac-namespaced.yaml"))).containsAll(verbs);
+  }
+
+  /** The RBAC verb of a request line {@code METHOD path}. */
+  private static String verb(String request) {
+    String method = request.substring(0, request.indexOf(' '));
+    boolean named = !request.contains("/leases?") && !request.endsWith("/leases");
+    return switch (method) {
+      case "GET" -> named ? "get" : (request.contains("watch=true") ? "watch" : "list");
+      case "POST" -> "create";
+      case "PUT" -> "update";
+      case "PATCH" -> "patch";
+      case "DELETE" -> "delete";
+      default -> method;
+    };
+  }
+
+  /** The verbs the Roles of {@code file} grant on leases. */
+  private static Set<String> leaseVerbsGranted(Path file) throws Exception {
+    Set<String> verbs = new TreeSet<>();
+    Object parsed = Serialization.unmarshal(Files.readString(file));
+    for (Object document : parsed instanceof List<?> all ? all : List.of(parsed)) {
+      if (document instanceof Role role) {
+        role.getRules().stream()
+            .filter(rule -> rule.getResources().contains("leases"))
+            .forEach(rule -> verbs.addAll(rule.getVerbs()));
+      }
+    }
+    return verbs;
   }
 }

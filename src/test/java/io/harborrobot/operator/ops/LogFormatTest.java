@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
@@ -76,5 +78,25 @@ class LogFormatTest {
     JsonNode second = json.readTree(lines.get(1));
     assertThat(second.path("formattedMessage").asText())
         .isEqualTo("no resource here\nsecond line of the same event");
+  }
+
+  @Test
+  void applyingAFormatSendsJavaUtilLoggingThroughIt() {
+    LogFormat.PLAIN.apply();
+    LoggerContext global = (LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory();
+    ListAppender<ILoggingEvent> seen = new ListAppender<>();
+    seen.start();
+    Logger root = global.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    root.addAppender(seen);
+    try {
+      java.util.logging.Logger.getLogger("okhttp3.OkHttpClient").warning("a connection leaked");
+      java.util.logging.Logger.getLogger("okhttp3.OkHttpClient").fine("below the level");
+    } finally {
+      root.detachAppender(seen);
+    }
+
+    assertThat(seen.list)
+        .extracting(ILoggingEvent::getFormattedMessage)
+        .containsExactly("a connection leaked");
   }
 }
