@@ -678,6 +678,8 @@ class HelmChartTest {
     "replicas, 2, additional properties 'replicas' not allowed",
     "resyncPeriod, ten minutes, /resyncPeriod",
     "leaderElection.leaseDurationSeconds, 15, additional properties 'leaseDurationSeconds'",
+    "leaderElection.leaseDuration, 2s, /leaderElection/leaseDuration",
+    "leaderElection.leaseDuration, 1500ms, /leaderElection/leaseDuration",
     "watchNamespaces[0], Team_A, /watchNamespaces/0",
   })
   void theSchemaRejects(String key, String value, String message) {

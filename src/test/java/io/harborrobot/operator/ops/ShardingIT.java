@@ -2,10 +2,12 @@ package io.harborrobot.operator.ops;
 
 import static io.harborrobot.operator.OperatorHarness.pullRobot;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.harborrobot.operator.OperatorHarness;
 import io.harborrobot.operator.OperatorHarness.Instance;
 import io.harborrobot.operator.api.v1alpha1.HarborRobot;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -66,6 +68,20 @@ class ShardingIT {
       assertThat(untouched.getStatus()).as("no shard manages an unlabelled robot").isNull();
       assertThat(untouched.getMetadata().getFinalizers()).isEmpty();
       assertThat(harness.harbor().findRobot(team, "nobody")).isEmpty();
+
+      // a new label hands a robot over: the old shard forgets it, the new one takes it on
+      long id = harness.get(team, "e2").getStatus().getRobotId();
+      double westBefore = west.robotReconciles();
+      harness.edit(
+          team, "e2", r -> r.getMetadata().getLabels().put("harborrobot.io/shard", "west"));
+      await().atMost(Duration.ofSeconds(30)).until(() -> robotsGauge(west) == 2);
+      await().atMost(Duration.ofSeconds(30)).until(() -> robotsGauge(east) == 1);
+      assertThat(west.robotReconciles()).isGreaterThan(westBefore);
+      assertThat(harness.awaitReady(team, "e2").getStatus().getRobotId())
+          .as("the same robot in Harbor, not a new one")
+          .isEqualTo(id);
+      assertThat(harness.harbor().robots().stream().filter(r -> team.equals(r.project())))
+          .hasSize(3);
     } finally {
       harness.startOperator();
     }
