@@ -67,31 +67,31 @@ final class HarborActions {
         case "help", "?" -> log.accept(HELP);
         case "status" -> showTables.run();
         case "refresh" -> {
-          long id = robotId(argument);
-          sandbox.harbor().refreshSecretByHand(id);
+          EmulatedRobot robot = robotOf(argument);
+          sandbox.harbor().refreshSecretByHand(robot.id());
           log.accept(
-              "harbor: refreshed the secret of robot "
-                  + id
+              "harbor: refreshed the secret of "
+                  + robot.fullName()
                   + " by hand; the operator finds out at its next credential check (within "
                   + seconds(noticeWithin)
                   + ")");
         }
         case "delete" -> {
-          long id = robotId(argument);
-          sandbox.harbor().deleteRobotByHand(id);
+          EmulatedRobot robot = robotOf(argument);
+          sandbox.harbor().deleteRobotByHand(robot.id());
           log.accept(
-              "harbor: deleted robot "
-                  + id
+              "harbor: deleted "
+                  + robot.fullName()
                   + " by hand; the operator recreates it at its next resync (within "
                   + seconds(noticeWithin)
                   + ")");
         }
         case "disable" -> {
-          long id = robotId(argument);
-          sandbox.harbor().setDisabledByHand(id, true);
+          EmulatedRobot robot = robotOf(argument);
+          sandbox.harbor().setDisabledByHand(robot.id(), true);
           log.accept(
-              "harbor: disabled robot "
-                  + id
+              "harbor: disabled "
+                  + robot.fullName()
                   + " by hand; the operator enables it again at its next resync (within "
                   + seconds(noticeWithin)
                   + ")");
@@ -149,8 +149,8 @@ final class HarborActions {
     log.accept("harbor: answering 503 to every request for " + seconds(length));
   }
 
-  /** The Harbor id of the robot a HarborRobot manages. */
-  private long robotId(String namespacedName) {
+  /** The robot in Harbor that a HarborRobot manages. */
+  private EmulatedRobot robotOf(String namespacedName) {
     String[] parts = namespacedName.split("/", 2);
     if (parts.length != 2) {
       throw new IllegalArgumentException("name the HarborRobot as <namespace>/<name>");
@@ -170,10 +170,11 @@ final class HarborActions {
           "HarborRobot " + namespacedName + " has no robot in Harbor yet");
     }
     long id = robot.getStatus().getRobotId();
-    if (sandbox.harbor().robot(id).isEmpty()) {
-      throw new IllegalArgumentException("robot " + id + " is not in Harbor (any more)");
-    }
-    return id;
+    return sandbox
+        .harbor()
+        .robot(id)
+        .orElseThrow(
+            () -> new IllegalArgumentException("robot " + id + " is not in Harbor (any more)"));
   }
 
   private static String seconds(Duration duration) {
