@@ -255,7 +255,13 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      return Sandbox.run(dir, once, timeout, verbose, System.in, System.out);
+      try {
+        return Sandbox.run(dir, once, timeout, verbose, System.in, System.out);
+      } catch (RuntimeException e) {
+        // 2, not 1: the sandbox itself failed, which is not "a robot is not Ready"
+        System.out.printf("error: the sandbox failed: %s%n", e);
+        return 2;
+      }
     }
   }
 

@@ -1,6 +1,8 @@
 package io.harborrobot.operator.sandbox;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -14,6 +16,12 @@ final class ApplyMerge {
 
   /** Metadata fields a manifest sets; the rest of metadata belongs to the API server. */
   private static final Set<String> MERGED_METADATA = Set.of("labels", "annotations");
+
+  /**
+   * Lists merged item by item on their {@code name}, as kubectl's strategic merge does for a
+   * ServiceAccount: the operator adds its pull Secret to {@code imagePullSecrets}.
+   */
+  private static final Set<String> MERGED_BY_NAME = Set.of("imagePullSecrets", "secrets");
 
   private ApplyMerge() {}
 
@@ -35,6 +43,15 @@ final class ApplyMerge {
     for (Map.Entry<String, Object> field : manifest.entrySet()) {
       if (!field.getKey().equals("metadata") && !field.getKey().equals("status")) {
         result.put(field.getKey(), field.getValue());
+      }
+    }
+    for (String list : MERGED_BY_NAME) {
+      List<Object> merged =
+          mergeByName(list(stored.get(list)), list(previous.get(list)), list(manifest.get(list)));
+      if (merged.isEmpty()) {
+        result.remove(list);
+      } else {
+        result.put(list, merged);
       }
     }
     Map<String, Object> metadata = new LinkedHashMap<>(map(stored.get("metadata")));
@@ -63,6 +80,42 @@ final class ApplyMerge {
     previous.keySet().forEach(result::remove);
     result.putAll(manifest);
     return result;
+  }
+
+  /**
+   * The stored items, without those the previous manifest had and this one does not, with this
+   * manifest's items in place of stored ones of the same name and after them when new.
+   */
+  private static List<Object> mergeByName(
+      List<Object> stored, List<Object> previous, List<Object> manifest) {
+    Set<Object> dropped = new java.util.HashSet<>(names(previous));
+    dropped.removeAll(names(manifest));
+    Map<Object, Object> byName = new LinkedHashMap<>();
+    for (Object item : stored) {
+      Object name = nameOf(item);
+      if (!dropped.contains(name)) {
+        byName.put(name, item);
+      }
+    }
+    for (Object item : manifest) {
+      byName.put(nameOf(item), item);
+    }
+    return new ArrayList<>(byName.values());
+  }
+
+  private static Set<Object> names(List<Object> items) {
+    Set<Object> names = new java.util.HashSet<>();
+    items.forEach(item -> names.add(nameOf(item)));
+    return names;
+  }
+
+  private static Object nameOf(Object item) {
+    return item instanceof Map<?, ?> m && m.get("name") != null ? m.get("name") : item;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Object> list(Object value) {
+    return value instanceof List<?> l ? (List<Object>) l : List.of();
   }
 
   @SuppressWarnings("unchecked")

@@ -1,16 +1,23 @@
 package io.harborrobot.operator.sandbox;
 
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.NonNamespaceOperation;
+import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.harborrobot.operator.api.v1alpha1.HarborRobot;
+import io.harborrobot.operator.sandbox.ManifestFolder.Kind;
 import io.harborrobot.operator.sandbox.ManifestFolder.Manifest;
 import io.harborrobot.operator.sandbox.ManifestFolder.Snapshot;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,9 +28,12 @@ import java.util.stream.Collectors;
 
 /**
  * Keeps the API server in line with a folder, as GitOps keeps a cluster in line with a repository:
- * new and changed manifests are applied (when admission accepts them), manifests removed from the
- * folder are deleted, unchanged ones are left alone. Only what this sync applied is ever deleted,
- * and nothing from a file that cannot be read at the moment.
+ * new and changed manifests are applied when admission accepts them, manifests removed from the
+ * folder are deleted, unchanged ones are left alone. Deleting is careful, since it deletes robots
+ * in Harbor: only what this sync applied, never from a file that cannot be read or holds a manifest
+ * that was refused in the same pass, only after two passes in a row found it missing (a file being
+ * saved can be read half-written), and what others depend on only once those are gone (a
+ * HarborRobot's connection stays until the operator has deleted the robot in Harbor).
  */
 final class FolderSync {
 
@@ -33,7 +43,7 @@ final class FolderSync {
     String rejection(Map<String, Object> manifest, Map<String, Object> stored);
   }
 
-  /** The outcome of one pass: what is rejected now, and what could not be read. */
+  /** The outcome of one pass: what is refused or failed now, and what could not be read. */
   record Result(List<String> rejections, List<String> problems) {
     boolean clean() {
       return rejections.isEmpty() && problems.isEmpty();
@@ -45,7 +55,13 @@ final class FolderSync {
   private final Admission admission;
   private final Consumer<String> log;
   private final Map<String, Manifest> applied = new LinkedHashMap<>();
-  private final Map<String, Map<String, Object>> lastRejected = new HashMap<>();
+
+  /** The last message said about each object, so that a message is said once, not every pass. */
+  private final Map<String, String> said = new HashMap<>();
+
+  /** Objects missing from the folder in the previous pass. */
+  private Set<String> missingBefore = new HashSet<>();
+
   private List<String> lastProblems = List.of();
 
   FolderSync(
@@ -63,77 +79,185 @@ final class FolderSync {
       lastProblems = snapshot.problems();
     }
     List<String> rejections = new ArrayList<>();
+    Set<Path> troubled = new HashSet<>(snapshot.unreadableFiles());
     for (Manifest manifest : inApplyOrder(snapshot.manifests())) {
       String rejection = apply(manifest);
       if (rejection != null) {
         rejections.add(rejection);
+        troubled.add(manifest.file());
       }
     }
     Set<String> present =
         snapshot.manifests().stream().map(Manifest::key).collect(Collectors.toSet());
-    List<Manifest> removed =
+    Set<String> missing =
         applied.values().stream()
             .filter(m -> !present.contains(m.key()))
-            .filter(m -> !snapshot.unreadableFiles().contains(m.file()))
-            .sorted(applyOrder().reversed())
-            .toList();
-    removed.forEach(this::delete);
-    lastRejected.keySet().retainAll(present);
+            .filter(m -> !troubled.contains(m.file()))
+            .map(Manifest::key)
+            .collect(Collectors.toSet());
+    deleteRemoved(missing.stream().filter(missingBefore::contains).collect(Collectors.toSet()));
+    missingBefore = new HashSet<>(missing);
+    said.keySet().retainAll(union(present, applied));
     return new Result(List.copyOf(rejections), snapshot.problems());
   }
 
-  /** Applies {@code manifest} unless it is unchanged; returns why admission refused it, if so. */
+  private static Set<String> union(Set<String> present, Map<String, Manifest> applied) {
+    Set<String> all = new HashSet<>(present);
+    all.addAll(applied.keySet());
+    return all;
+  }
+
+  /**
+   * Applies {@code manifest} unless it is unchanged; returns why it was not, when admission refused
+   * it or the API server failed.
+   */
   private String apply(Manifest manifest) {
     Manifest previous = applied.get(manifest.key());
     if (previous != null && previous.object().equals(manifest.object())) {
+      applied.put(manifest.key(), manifest); // it may have moved to another file
+      said.remove(manifest.key());
       return null;
     }
-    HasMetadata stored = client.resource(manifest.typed()).get();
-    Map<String, Object> storedMap = stored == null ? null : asMap(stored);
-    String rejection = admission.rejection(manifest.object(), storedMap);
-    if (rejection != null) {
-      String message = "error: " + manifest.source() + ": " + rejection;
-      if (!manifest.object().equals(lastRejected.put(manifest.key(), manifest.object()))) {
-        log.accept(message);
+    try {
+      // Admission first, on the manifest as written: a typo must get the API server's message,
+      // not fail the conversion to a Java object.
+      GenericKubernetesResource stored =
+          resource(manifest.kind(), manifest.namespace(), manifest.name()).get();
+      Map<String, Object> storedMap = stored == null ? null : asMap(stored);
+      String rejection = admission.rejection(manifest.object(), storedMap);
+      if (rejection != null) {
+        return once(manifest.key(), "error: " + manifest.source() + ": " + rejection);
       }
-      return message;
+      if (stored != null && stored.getMetadata().getDeletionTimestamp() != null) {
+        // As the API server would refuse it: the object comes back once it is gone.
+        return once(
+            manifest.key(),
+            "error: "
+                + manifest.source()
+                + ": "
+                + manifest.display()
+                + " is still being deleted; it is created again once it is gone");
+      }
+      if (manifest.kind().type() == HarborRobot.class) {
+        projectsOf(manifest.object()).forEach(harbor::createProject);
+      }
+      write(manifest, storedMap, previous);
+      applied.put(manifest.key(), manifest);
+      said.remove(manifest.key());
+      missingBefore.remove(manifest.key());
+      log.accept(manifest.display() + (stored == null ? " created" : " configured"));
+      return null;
+    } catch (KubernetesClientException e) {
+      // As kubectl would report it; the manifest is tried again on the next pass.
+      return once(
+          manifest.key(),
+          "error: "
+              + manifest.source()
+              + ": Error from server ("
+              + e.getCode()
+              + "): "
+              + Objects.toString(
+                  e.getStatus() == null ? null : e.getStatus().getMessage(), e.getMessage()));
+    } catch (IllegalArgumentException e) {
+      // what admission let through but the object model cannot hold
+      return once(manifest.key(), "error: " + manifest.source() + ": " + e.getMessage());
     }
-    lastRejected.remove(manifest.key());
-    if (manifest.kind().type() == io.harborrobot.operator.api.v1alpha1.HarborRobot.class) {
-      projectsOf(manifest.object()).forEach(harbor::createProject);
+  }
+
+  /** Logs {@code message} unless it was the last thing said about {@code key}; returns it. */
+  private String once(String key, String message) {
+    if (!message.equals(said.put(key, message))) {
+      log.accept(message);
     }
-    write(manifest, stored == null ? null : storedMap, previous);
-    applied.put(manifest.key(), manifest);
-    log.accept(manifest.display() + (stored == null ? " created" : " configured"));
-    return null;
+    return message;
   }
 
   private void write(Manifest manifest, Map<String, Object> stored, Manifest previous) {
-    if (stored == null) {
-      client.resource(manifest.typed()).create();
-      return;
-    }
     for (int attempt = 1; ; attempt++) {
-      Map<String, Object> merged =
-          ApplyMerge.merge(stored, previous == null ? null : previous.object(), manifest.object());
-      HasMetadata object = Serialization.jsonMapper().convertValue(merged, manifest.kind().type());
+      Map<String, Object> object =
+          stored == null
+              ? manifest.object()
+              : ApplyMerge.merge(
+                  stored, previous == null ? null : previous.object(), manifest.object());
+      HasMetadata typed = Serialization.jsonMapper().convertValue(object, manifest.kind().type());
       try {
-        client.resource(object).update();
+        if (stored == null) {
+          client.resource(typed).create();
+        } else {
+          client.resource(typed).update();
+        }
         return;
       } catch (KubernetesClientException e) {
-        // The operator wrote the object in between (a status, a finalizer): read it again.
-        if (e.getCode() != 409 || attempt == 5) {
+        // The operator wrote the object in between (a status, a finalizer), or it came or went:
+        // read it again.
+        if ((e.getCode() != 409 && e.getCode() != 404) || attempt == 5) {
           throw e;
         }
-        stored = asMap(client.resource(manifest.typed()).get());
+        GenericKubernetesResource again =
+            resource(manifest.kind(), manifest.namespace(), manifest.name()).get();
+        stored = again == null ? null : asMap(again);
       }
     }
   }
 
-  private void delete(Manifest manifest) {
-    client.resource(manifest.typed()).delete();
-    applied.remove(manifest.key());
-    log.accept(manifest.display() + " deleted");
+  /**
+   * Deletes what left the folder, in waves: a kind is deleted only once nothing of a kind applied
+   * after it (and removed too) is left in the API server, so that a HarborRobot goes, and the
+   * operator deletes its robot in Harbor, before its connection and credentials do.
+   */
+  private void deleteRemoved(Set<String> removed) {
+    List<Manifest> going =
+        applied.values().stream()
+            .filter(m -> removed.contains(m.key()))
+            .sorted(applyOrder().reversed())
+            .toList();
+    int waitingFor = -1;
+    for (Manifest manifest : going) {
+      int rank = ManifestFolder.KINDS.indexOf(manifest.kind());
+      if (waitingFor > rank) {
+        continue; // its dependents are still being deleted
+      }
+      if (delete(manifest)) {
+        applied.remove(manifest.key());
+        said.remove(manifest.key());
+      } else {
+        waitingFor = Math.max(waitingFor, rank);
+      }
+    }
+  }
+
+  /** Asks for the deletion; returns whether the object is gone. */
+  private boolean delete(Manifest manifest) {
+    try {
+      Resource<GenericKubernetesResource> resource =
+          resource(manifest.kind(), manifest.namespace(), manifest.name());
+      GenericKubernetesResource stored = resource.get();
+      if (stored == null) {
+        return true;
+      }
+      if (stored.getMetadata().getDeletionTimestamp() == null) {
+        resource.delete();
+        log.accept(manifest.display() + " deleted");
+      }
+      return resource.get() == null;
+    } catch (KubernetesClientException e) {
+      once(manifest.key(), "error: deleting " + manifest.display() + ": " + e.getMessage());
+      return false;
+    }
+  }
+
+  private Resource<GenericKubernetesResource> resource(Kind kind, String namespace, String name) {
+    NonNamespaceOperation<
+            GenericKubernetesResource,
+            io.fabric8.kubernetes.api.model.GenericKubernetesResourceList,
+            Resource<GenericKubernetesResource>>
+        operation =
+            namespace == null
+                ? client.genericKubernetesResources(kind.apiVersion(), kind.kind())
+                : client
+                    .genericKubernetesResources(kind.apiVersion(), kind.kind())
+                    .inNamespace(namespace);
+    return operation.withName(name);
   }
 
   /** The Harbor projects a HarborRobot manifest names, which the emulator must have. */
@@ -152,7 +276,7 @@ final class FolderSync {
         }
       }
     }
-    return projects.stream().filter(p -> !p.equals("*")).filter(Objects::nonNull).toList();
+    return projects.stream().filter(p -> !p.equals("*")).toList();
   }
 
   private static List<Manifest> inApplyOrder(List<Manifest> manifests) {

@@ -35,6 +35,7 @@ final class HarborActions {
   private final ScheduledExecutorService timer;
   private final Duration noticeWithin;
   private ScheduledFuture<?> outageEnd;
+  private long outages;
 
   /**
    * @param noticeWithin how soon the operator looks again (its resync and credential check
@@ -119,7 +120,8 @@ final class HarborActions {
             throw new IllegalArgumentException(
                 "unknown command '" + command + "'; type help for the list");
       }
-    } catch (IllegalArgumentException e) {
+    } catch (RuntimeException e) {
+      // a typo, a robot that is gone, an API server that refused: say it, keep the session
       log.accept(e.getMessage());
     }
     return true;
@@ -137,16 +139,21 @@ final class HarborActions {
         outageEnd.cancel(false);
       }
       sandbox.harbor().setErrorRate(1.0, 503);
+      long generation = ++outages;
       outageEnd =
-          timer.schedule(
-              () -> {
-                sandbox.harbor().setErrorRate(0.0, 503);
-                log.accept("harbor: the outage is over");
-              },
-              length.toMillis(),
-              TimeUnit.MILLISECONDS);
+          timer.schedule(() -> endOutage(generation), length.toMillis(), TimeUnit.MILLISECONDS);
     }
     log.accept("harbor: answering 503 to every request for " + seconds(length));
+  }
+
+  /** Ends the outage, unless a newer one replaced it meanwhile. */
+  private synchronized void endOutage(long generation) {
+    if (generation != outages) {
+      return;
+    }
+    sandbox.harbor().setErrorRate(0.0, 503);
+    outageEnd = null;
+    log.accept("harbor: the outage is over");
   }
 
   /** The robot in Harbor that a HarborRobot manages. */

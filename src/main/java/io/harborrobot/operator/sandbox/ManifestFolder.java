@@ -11,7 +11,6 @@ import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import io.harborrobot.operator.api.v1alpha1.ClusterHarborConnection;
 import io.harborrobot.operator.api.v1alpha1.HarborConnection;
 import io.harborrobot.operator.api.v1alpha1.HarborRobot;
@@ -88,11 +87,6 @@ public final class ManifestFolder {
     /** As kubectl names it: {@code harborrobot.harborrobot.io/pull}, with its namespace. */
     public String display() {
       return ManifestFolder.display(kind, namespace, name);
-    }
-
-    /** The typed object, for the Kubernetes client. */
-    HasMetadata typed() {
-      return Serialization.jsonMapper().convertValue(object, kind.type());
     }
   }
 
@@ -192,7 +186,12 @@ public final class ManifestFolder {
   @SuppressWarnings("unchecked")
   private static Manifest manifest(Path file, String source, Object document) {
     if (!(document instanceof Map<?, ?> map)) {
-      throw new IllegalArgumentException("a manifest must be an object, not " + document);
+      // the type only: the document may be a list of Secrets, whose values must not be printed
+      throw new IllegalArgumentException(
+          "a manifest must be an object, not "
+              + (document instanceof List<?>
+                  ? "a list"
+                  : "a " + document.getClass().getSimpleName()));
     }
     Map<String, Object> object = new LinkedHashMap<>((Map<String, Object>) map);
     Object apiVersion = object.get("apiVersion");

@@ -159,7 +159,7 @@ public final class Sandbox implements AutoCloseable {
         client()
             .secrets()
             .inAnyNamespace()
-            .withLabel(CredentialSecrets.MANAGED_BY_LABEL)
+            .withLabel(CredentialSecrets.MANAGED_BY_LABEL, CredentialSecrets.MANAGED_BY_VALUE)
             .list()
             .getItems();
     for (Secret secret : sorted(secrets)) {
@@ -169,7 +169,9 @@ public final class Sandbox implements AutoCloseable {
               secret.getMetadata().getNamespace(),
               secret.getMetadata().getName(),
               secret.getType(),
-              String.join(",", new TreeSet<>(secret.getData().keySet())),
+              secret.getData() == null
+                  ? "-"
+                  : String.join(",", new TreeSet<>(secret.getData().keySet())),
               credential.map(CredentialSecrets.Credential::username).orElse("-"),
               credential
                   .map(c -> "*".repeat(8) + " (" + c.password().length() + " chars)")
@@ -301,13 +303,27 @@ public final class Sandbox implements AutoCloseable {
       BlockingQueue<String> commands = readLines(in);
       HarborActions actions =
           new HarborActions(sandbox, console::line, console::tables, timer, NOTICE_WITHIN);
+      String lastFailure = null;
       while (true) {
         String command = commands.poll(1, TimeUnit.SECONDS);
         if (command != null && !actions.handle(command)) {
           return 0;
         }
-        sync.sync(ManifestFolder.read(dir));
-        console.refresh();
+        try {
+          sync.sync(ManifestFolder.read(dir));
+          console.refresh();
+          // the in-memory API server records every request; nobody reads them here
+          sandbox.kubernetes.takeRequests();
+          lastFailure = null;
+        } catch (RuntimeException e) {
+          // the folder went away for a moment, the API server refused a read: say so once and
+          // carry on, as a GitOps controller does
+          String failure = "error: " + e.getMessage();
+          if (!failure.equals(lastFailure)) {
+            console.line(failure);
+          }
+          lastFailure = failure;
+        }
       }
     } finally {
       timer.shutdownNow();
@@ -330,7 +346,10 @@ public final class Sandbox implements AutoCloseable {
       out.printf("All %d HarborRobots are Ready.%n", sandbox.robots().size());
       return 0;
     }
-    out.printf("Not everything is Ready after %s:%n", timeout);
+    out.printf("Not everything is Ready after %ss:%n", timeout.toSeconds());
+    if (sandbox.robots().isEmpty()) {
+      out.printf("  no HarborRobot was applied from the folder%n");
+    }
     for (HarborRobot robot : sandbox.robots()) {
       if (!isReady(robot)) {
         out.printf(

@@ -12,6 +12,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -74,8 +75,11 @@ class SandboxWatchIT {
     sandbox.close();
   }
 
+  /** Writes as an editor that saves safely does: the whole file appears at once. */
   private void write(String file, String content) throws IOException {
-    Files.writeString(dir.resolve(file), content);
+    Path temporary = Files.createTempFile(dir.getParent(), "manifest", ".tmp");
+    Files.writeString(temporary, content);
+    Files.move(temporary, dir.resolve(file), StandardCopyOption.ATOMIC_MOVE);
   }
 
   private static String robot(String name, String access) {
@@ -99,7 +103,11 @@ class SandboxWatchIT {
     console.flush();
   }
 
+  /** What the sandbox printed so far; fails at once if the sandbox has ended with an error. */
   private String output() {
+    if (running.isCompletedExceptionally()) {
+      running.join(); // throws what ended it
+    }
     return output.toString(StandardCharsets.UTF_8);
   }
 
@@ -159,6 +167,13 @@ class SandboxWatchIT {
             p -> p.contains("repository:push"));
     assertThat(output()).contains("harborrobot.harborrobot.io/web (namespace team-a) configured");
 
+    // a refused edit (a typo) keeps the robot as it was
+    write("batch.yaml", robot("batch", "preset: pull"));
+    await()
+        .atMost(WAIT)
+        .until(this::output, o -> o.contains("spec.preset: Unsupported value: \"pull\""));
+    assertThat(sandbox.harbor().findRobot("team-a", "batch")).isPresent();
+
     // a removal deletes the robot in Harbor
     Files.delete(dir.resolve("batch.yaml"));
     await().atMost(WAIT).until(() -> sandbox.harbor().findRobot("team-a", "batch").isEmpty());
@@ -177,7 +192,10 @@ class SandboxWatchIT {
 
     type("quit");
     assertThat(running.get(30, TimeUnit.SECONDS)).isZero();
-    assertThat(output()).doesNotContain(Sandbox.ADMIN_PASSWORD + "\n");
+    assertThat(HarborEmulator.secretsEverIssued())
+        .as("no robot secret reaches the console")
+        .isNotEmpty()
+        .noneMatch(output()::contains);
   }
 
   @Test
