@@ -56,6 +56,18 @@ class LeaderElectionIT {
     return harness.startInstance(c -> c.withLeaderElection(election), fatal::incrementAndGet);
   }
 
+  /** Waits until the holder renews the Lease once more. */
+  private void awaitRenewal() {
+    Object renewed = lease().getSpec().getRenewTime();
+    await()
+        .atMost(LEASE_DURATION)
+        .until(() -> lease().getSpec().getRenewTime(), time -> !time.equals(renewed));
+  }
+
+  private Lease lease() {
+    return harness.client().leases().inNamespace(LEASE_NAMESPACE).withName(LEASE).get();
+  }
+
   private String holder() {
     Lease lease = harness.client().leases().inNamespace(LEASE_NAMESPACE).withName(LEASE).get();
     return lease == null ? null : lease.getSpec().getHolderIdentity();
@@ -130,11 +142,12 @@ class LeaderElectionIT {
     try (Instance a = replica("replica-a", fatalA)) {
       await().atMost(LEASE_DURATION).until(this::holder, "replica-a"::equals);
       try (Instance b = replica("replica-b", fatalB)) {
-        // a few renewals, a clean stop (giving up the Lease) and a take-over
-        Thread.sleep(LEASE_DURATION.toMillis() / 2);
+        // a renewal, a clean stop (giving up the Lease), a take-over and a renewal by the new
+        // leader
+        awaitRenewal();
         a.close();
         await().atMost(LEASE_DURATION).until(this::holder, "replica-b"::equals);
-        Thread.sleep(LEASE_DURATION.toMillis() / 2);
+        awaitRenewal();
       }
     }
 
