@@ -1,0 +1,343 @@
+package io.harborrobot.operator.reliability;
+
+import static io.harborrobot.operator.OperatorHarness.pullRobot;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.harborrobot.operator.OperatorHarness;
+import io.harborrobot.operator.api.v1alpha1.ClusterHarborConnection;
+import io.harborrobot.operator.api.v1alpha1.Condition;
+import io.harborrobot.operator.api.v1alpha1.HarborConnection;
+import io.harborrobot.operator.api.v1alpha1.HarborRobot;
+import io.harborrobot.operator.config.OperatorConfig;
+import io.harborrobot.operator.harbor.ClientSettings;
+import io.harborrobot.operator.harbor.HarborClientFactory;
+import io.harborrobot.operator.harbor.OkHttpHarborClientFactory;
+import io.harborrobot.operator.ops.Health;
+import io.harborrobot.operator.ops.OperatorMetrics;
+import io.harborrobot.operator.ops.OperatorRuntime;
+import io.harborrobot.operator.reliability.BadInputCatalogue.Case;
+import io.harborrobot.operator.reliability.BadInputCatalogue.Outcome;
+import io.harborrobot.operator.sandbox.Sandbox;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The bad-input catalogue ({@link BadInputCatalogue}) against the real operator: the cases an API
+ * server admits all at once, next to good robots, and objects an API server would refuse written
+ * into the in-memory API server (which does not validate) as they are.
+ *
+ * <p>The operators run as {@link OperatorHarness#startInstance instances} whose fatal handler (in
+ * production: the process exits when an informer stops for good) only counts, so that "the operator
+ * kept running" is asserted rather than the test JVM halted. The class's operator, shared by the
+ * first two tests, also reads each connection's CA bundle as production does (see {@link
+ * #startOperator}); the tests of objects that stop an informer start operators of their own.
+ */
+class BadInputCatalogueIT {
+
+  /** How long a good robot may take, with the bad cases reconciled alongside. */
+  private static final Duration NORMAL_TIME = Duration.ofSeconds(30);
+
+  private static final AtomicInteger FATAL = new AtomicInteger();
+
+  private static final List<Case> CASES = BadInputCatalogue.load();
+
+  private static OperatorHarness harness;
+  private static OperatorHarness.Instance operator;
+
+  @BeforeAll
+  static void start() {
+    harness = OperatorHarness.start();
+    harness.stopOperator();
+    operator = startOperator(harness, FATAL::incrementAndGet);
+  }
+
+  @AfterEach
+  void operatorStillRuns() {
+    assertThat(FATAL.get()).as("times the operator would have exited").isZero();
+    Health health = operator.runtime().health();
+    assertThat(health.problems()).as("unhealthy informers").isEmpty();
+    assertThat(health.live()).isTrue();
+    assertThat(health.ready()).isTrue();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (operator != null) {
+      operator.close();
+    }
+    harness.close();
+  }
+
+  @Test
+  void everyAdmittedCaseGetsItsReasonAndAWarningWhileGoodRobotsBecomeReadyInNormalTime() {
+    List<Case> cases = CASES.stream().filter(c -> c.outcome() == Outcome.REASON).toList();
+    assertThat(cases).hasSizeGreaterThan(10);
+    setUp(cases);
+    List<String> goodTeams = List.of(harness.newTeam(), harness.newTeam(), harness.newTeam());
+
+    // All at once: a good robot first, one in the middle and one last.
+    Map<String, Long> createdAt = new LinkedHashMap<>();
+    createGood(goodTeams.get(0), createdAt);
+    for (int i = 0; i < cases.size(); i++) {
+      cases.get(i).documents().forEach(BadInputCatalogueIT::apply);
+      if (i == cases.size() / 2) {
+        createGood(goodTeams.get(1), createdAt);
+      }
+    }
+    createGood(goodTeams.get(2), createdAt);
+
+    // Each good robot's time from its creation to Ready (an upper bound: they are polled in turn).
+    Map<String, Long> tookMillis = new LinkedHashMap<>();
+    for (String team : goodTeams) {
+      await().atMost(NORMAL_TIME).until(() -> isReady(harness.get(team, "good")));
+      tookMillis.put(team, (System.nanoTime() - createdAt.get(team)) / 1_000_000);
+      assertThat(harness.dockerConfigLogsIn(harness.secret(team, "good"))).isTrue();
+    }
+    assertThat(tookMillis.values()).allMatch(ms -> ms < NORMAL_TIME.toMillis());
+
+    List<String> wrong = new ArrayList<>();
+    for (Case c : cases) {
+      Map<String, Object> robot = c.robots().get(0);
+      String namespace = BadInputCatalogue.namespace(robot);
+      String name = BadInputCatalogue.name(robot);
+      HarborRobot reported = harness.awaitReason(namespace, name, c.expected());
+      Condition ready = OperatorHarness.ready(reported).orElseThrow();
+      if (!"False".equals(ready.getStatus())) {
+        wrong.add(c + ": Ready=" + ready.getStatus());
+      }
+      await()
+          .atMost(NORMAL_TIME)
+          .untilAsserted(
+              () ->
+                  assertThat(harness.events(namespace, name))
+                      .as("%s: a Warning Event %s", c, c.expected())
+                      .anyMatch(
+                          e ->
+                              "Warning".equals(e.getType()) && c.expected().equals(e.getReason())));
+      assertThat(harness.events(namespace, name))
+          .as("%s: no Normal Event (nothing was created)", c)
+          .extracting(Event::getType)
+          .doesNotContain("Normal");
+    }
+    assertThat(wrong).isEmpty();
+    System.out.printf(
+        "bad-input: %d admitted cases reported; good robots Ready after %s ms%n",
+        cases.size(), tookMillis.values());
+  }
+
+  /**
+   * Where the CRD's validation is not enforced (a CRD installed without its schema, an API server
+   * like the in-memory one), the operator's own checks are all that stands between a rejected spec
+   * and Harbor: each readable rejected HarborRobot of the catalogue, stored as it is, gets the
+   * reason its {@code unvalidated} line names, and a good robot next to them is Ready in normal
+   * time.
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void rejectedRobotsANonValidatingApiServerStoresGetTheOperatorsOwnVerdict() {
+    List<Case> cases = CASES.stream().filter(c -> c.unvalidated() != null).toList();
+    assertThat(cases).hasSizeGreaterThan(30);
+    Map<Case, String> namespaces = new LinkedHashMap<>();
+    for (Case c : cases) {
+      namespaces.put(c, harness.newTeam());
+    }
+    String good = harness.newTeam();
+
+    long started = System.nanoTime();
+    for (Case c : cases) {
+      writeRaw((Map<String, Object>) retarget(c.robots().get(0), namespaces.get(c)));
+      if (c == cases.get(cases.size() / 2)) {
+        harness.create(pullRobot(good, "good"));
+      }
+    }
+    await().atMost(NORMAL_TIME).until(() -> isReady(harness.get(good, "good")));
+    Duration goodTook = Duration.ofNanos(System.nanoTime() - started);
+
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .untilAsserted(
+            () -> {
+              List<String> wrong = new ArrayList<>();
+              for (Case c : cases) {
+                String name = BadInputCatalogue.name(c.robots().get(0));
+                HarborRobot robot = harness.get(namespaces.get(c), name);
+                Condition ready = OperatorHarness.ready(robot).orElse(null);
+                String actual = ready == null ? "no Ready condition" : ready.getReason();
+                if (ready != null
+                    && !robot.getMetadata().getGeneration().equals(ready.getObservedGeneration())) {
+                  actual += " (for an older generation)";
+                }
+                if (!c.unvalidated().equals(actual)) {
+                  wrong.add(c + ": expected " + c.unvalidated() + ", is " + actual);
+                }
+              }
+              assertThat(wrong).as("robots without the expected reason").isEmpty();
+            });
+    System.out.printf(
+        "bad-input: %d rejected robots stored as they are got their reasons; good robot Ready"
+            + " after %d ms%n",
+        cases.size(), goodTook.toMillis());
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Helpers
+  // ------------------------------------------------------------------------------------------
+
+  /**
+   * The operator as {@link OperatorHarness#startInstance} starts it, but with a Harbor client
+   * factory that first builds the client production would build for the connection (its URL, its CA
+   * bundle, no request sent) and only then one for the emulator: {@link Sandbox#servedBy}'s
+   * redirection to the emulator drops the CA bundle, so a bundle that is not PEM would otherwise go
+   * unnoticed.
+   */
+  private static OperatorHarness.Instance startOperator(OperatorHarness on, Runnable onFatal) {
+    KubernetesClient client = on.apiServer().newClient();
+    PrometheusMeterRegistry meters = OperatorMetrics.newRegistry();
+    OkHttpHarborClientFactory production =
+        new OkHttpHarborClientFactory(
+            ClientSettings.defaults().withRetry(OperatorHarness.FAST_RETRY), meters);
+    String emulator = on.harbor().baseUrl();
+    HarborClientFactory clients =
+        endpoint -> {
+          production.create(endpoint); // IllegalArgumentException for a CA bundle it cannot read
+          return production.create(endpoint.at(emulator));
+        };
+    OperatorConfig config =
+        OperatorConfig.defaults()
+            .withResyncPeriod(OperatorHarness.RESYNC)
+            .withRetry(Duration.ofMillis(200), Duration.ofSeconds(2))
+            .withCredentialCheckPeriod(OperatorHarness.CREDENTIAL_CHECKS)
+            .withConnectionCheckPeriod(OperatorHarness.CONNECTION_CHECKS);
+    OperatorRuntime runtime =
+        OperatorRuntime.start(client, clients, config, on.clock(), meters, onFatal);
+    return new OperatorHarness.Instance(runtime, client, meters);
+  }
+
+  /**
+   * The namespaces the cases name, each with a Harbor project of the same name and a
+   * HarborConnection "harbor" ({@link OperatorHarness#newTeam(String)}); the Secret the cases'
+   * ClusterHarborConnections read; the robots their {@code given} lines ask for.
+   */
+  private static void setUp(List<Case> cases) {
+    Set<String> namespaces = new LinkedHashSet<>();
+    for (Case c : cases) {
+      for (Map<String, Object> document : c.documents()) {
+        String namespace = BadInputCatalogue.namespace(document);
+        if (namespace != null && !namespace.equals(OperatorHarness.OPERATOR_NAMESPACE)) {
+          namespaces.add(namespace);
+        }
+      }
+    }
+    namespaces.forEach(harness::newTeam);
+    harness
+        .client()
+        .namespaces()
+        .resource(
+            new NamespaceBuilder()
+                .withNewMetadata()
+                .withName(OperatorHarness.OPERATOR_NAMESPACE)
+                .endMetadata()
+                .build())
+        .createOr(existing -> existing.update());
+    harness
+        .client()
+        .secrets()
+        .inNamespace(OperatorHarness.OPERATOR_NAMESPACE)
+        .resource(
+            new SecretBuilder()
+                .withNewMetadata()
+                .withName("harbor-admin")
+                .endMetadata()
+                .withStringData(
+                    Map.of("username", Sandbox.ADMIN_USER, "password", Sandbox.ADMIN_PASSWORD))
+                .build())
+        .createOr(existing -> existing.update());
+    for (Case c : cases) {
+      for (String given : c.given()) {
+        String[] robot = given.substring("harbor-robot: ".length()).split("/");
+        harness.harbor().createRobotByHand(robot[0], robot[1], Set.of("repository:pull"), -1);
+      }
+    }
+  }
+
+  private static final Map<String, Class<? extends HasMetadata>> KINDS =
+      Map.of(
+          "Secret", Secret.class,
+          "HarborConnection", HarborConnection.class,
+          "ClusterHarborConnection", ClusterHarborConnection.class,
+          "HarborRobot", HarborRobot.class);
+
+  /** Creates a document of a case, as kubectl create would. */
+  private static void apply(Map<String, Object> document) {
+    Class<? extends HasMetadata> type = KINDS.get((String) document.get("kind"));
+    assertThat(type).as("a kind the test knows: %s", document.get("kind")).isNotNull();
+    harness.client().resource(Serialization.jsonMapper().convertValue(document, type)).create();
+  }
+
+  private static void createGood(String team, Map<String, Long> createdAt) {
+    createdAt.put(team, System.nanoTime());
+    harness.create(pullRobot(team, "good"));
+  }
+
+  private static boolean isReady(HarborRobot robot) {
+    if (robot == null) {
+      return false;
+    }
+    return OperatorHarness.ready(robot)
+        .filter(c -> "True".equals(c.getStatus()))
+        .filter(c -> robot.getMetadata().getGeneration().equals(c.getObservedGeneration()))
+        .isPresent();
+  }
+
+  /**
+   * Writes {@code document} into the API server as it is, the way a non-validating one takes it.
+   */
+  private static GenericKubernetesResource writeRaw(Map<String, Object> document) {
+    return writeRaw(harness, document);
+  }
+
+  private static GenericKubernetesResource writeRaw(
+      OperatorHarness into, Map<String, Object> document) {
+    GenericKubernetesResource raw =
+        Serialization.jsonMapper().convertValue(document, GenericKubernetesResource.class);
+    var resources = into.client().genericKubernetesResources(raw.getApiVersion(), raw.getKind());
+    String namespace = raw.getMetadata().getNamespace();
+    return (namespace == null ? resources : resources.inNamespace(namespace))
+        .resource(raw)
+        .create();
+  }
+
+  /** {@code document} with every string "team-a" (namespace, project) replaced by {@code team}. */
+  @SuppressWarnings("unchecked")
+  private static Object retarget(Object value, String team) {
+    if (value instanceof Map<?, ?> map) {
+      Map<String, Object> copy = new LinkedHashMap<>();
+      map.forEach((k, v) -> copy.put((String) k, retarget(v, team)));
+      return copy;
+    }
+    if (value instanceof List<?> list) {
+      return list.stream().map(v -> retarget(v, team)).toList();
+    }
+    return "team-a".equals(value) ? team : value;
+  }
+}
