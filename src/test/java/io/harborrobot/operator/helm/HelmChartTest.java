@@ -32,6 +32,7 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import io.harborrobot.operator.Main;
 import io.harborrobot.operator.api.v1alpha1.ClusterHarborConnection;
 import io.harborrobot.operator.api.v1alpha1.ClusterHarborConnectionSpec;
+import io.harborrobot.operator.deploy.DeployManifestsTest;
 import io.harborrobot.operator.deploy.RbacManifestsTest;
 import java.io.IOException;
 import java.io.InputStream;
@@ -722,7 +723,7 @@ class HelmChartTest {
             .anySatisfy(v -> assertThat(v.getEmptyDir()).isNotNull());
       }
       List<String> unknown = new ArrayList<>();
-      rendered.objects().forEach(o -> unknownFields(o, o.getKind(), unknown));
+      rendered.objects().forEach(o -> DeployManifestsTest.unknownFields(o, o.getKind(), unknown));
       assertThat(unknown).as("fields fabric8 (and so the API server) does not know").isEmpty();
     }
   }
@@ -1121,51 +1122,6 @@ class HelmChartTest {
       return (CommandLine) commandLine.invoke(null);
     } catch (InvocationTargetException e) {
       throw new AssertionError("Main.commandLine() failed", e.getCause());
-    }
-  }
-
-  /**
-   * Adds a problem for every fabric8 model object under {@code node} that holds fields its class
-   * does not know (kept in additionalProperties; the API server would drop them).
-   */
-  static void unknownFields(Object node, String path, List<String> problems) {
-    if (node == null || node instanceof GenericKubernetesResource) {
-      return;
-    }
-    if (node instanceof Collection<?> items) {
-      int i = 0;
-      for (Object item : items) {
-        unknownFields(item, path + "[" + i++ + "]", problems);
-      }
-      return;
-    }
-    if (node instanceof Map<?, ?> map) {
-      map.forEach((k, v) -> unknownFields(v, path + "." + k, problems));
-      return;
-    }
-    if (!node.getClass().getName().startsWith("io.fabric8.kubernetes.api.model")) {
-      return;
-    }
-    for (Method getter : node.getClass().getMethods()) {
-      if (getter.getParameterCount() != 0
-          || !getter.getName().startsWith("get")
-          || getter.getDeclaringClass() == Object.class
-          || java.lang.reflect.Modifier.isStatic(getter.getModifiers())) {
-        continue;
-      }
-      Object value;
-      try {
-        value = getter.invoke(node);
-      } catch (ReflectiveOperationException e) {
-        throw new AssertionError(path + "." + getter.getName(), e);
-      }
-      if (getter.getName().equals("getAdditionalProperties")) {
-        if (value instanceof Map<?, ?> extra && !extra.isEmpty()) {
-          problems.add(path + ": unknown fields " + extra.keySet());
-        }
-      } else {
-        unknownFields(value, path + "." + getter.getName().substring(3), problems);
-      }
     }
   }
 
