@@ -1,6 +1,9 @@
 package io.harborrobot.operator.ops;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.harborrobot.operator.api.v1alpha1.ReadProblems;
 import io.harborrobot.operator.config.OperatorConfig;
 import io.harborrobot.operator.harbor.HarborClientFactory;
 import io.harborrobot.operator.reconciler.ClusterHarborConnectionReconciler;
@@ -12,6 +15,7 @@ import io.harborrobot.operator.reconciler.HarborRobotReconciler;
 import io.harborrobot.operator.reconciler.HarborSessions;
 import io.harborrobot.operator.reconciler.RobotMetrics;
 import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.Cloner;
 import io.javaoperatorsdk.operator.api.monitoring.AggregatedMetrics;
 import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import io.javaoperatorsdk.operator.api.reconciler.Constants;
@@ -101,6 +105,8 @@ public final class OperatorRuntime implements AutoCloseable {
                   .withUseSSAToPatchPrimaryResource(false)
                   .withSSABasedCreateUpdateMatchForDependentResources(false)
                   .withCloseClientOnStop(false)
+                  // A copy keeps what did not fit the model, which the copy cannot re-read.
+                  .withResourceCloner(keepingReadProblems(kubernetes.getKubernetesSerialization()))
                   // reconciles in flight finish before the Lease is given up (up to a bound)
                   .withReconciliationTerminationTimeout(
                       leadership.reconcileTermination(RECONCILE_TERMINATION))
@@ -194,6 +200,23 @@ public final class OperatorRuntime implements AutoCloseable {
         if (HarborRobotReconciler.NAME.equals(metadata.get(Constants.CONTROLLER_NAME))) {
           robotMetrics.forget(id);
         }
+      }
+    };
+  }
+
+  /**
+   * JOSDK's resource copies (made before each reconcile) with what reading the original set aside:
+   * a copy is made from the object as read, which no longer holds the fields that did not fit.
+   */
+  static Cloner keepingReadProblems(KubernetesSerialization serialization) {
+    return new Cloner() {
+      @Override
+      public <R extends HasMetadata> R clone(R object) {
+        R copy = serialization.clone(object);
+        if (object instanceof ReadProblems original && copy instanceof ReadProblems copied) {
+          copied.recordReadProblems(original.readProblems());
+        }
+        return copy;
       }
     };
   }

@@ -83,9 +83,15 @@ public final class ConnectionResolver {
    * The robot's connection.
    *
    * @throws ReconcileProblem ConnectionNotFound when it does not exist (or no default, or several
-   *     defaults, are marked)
+   *     defaults, are marked); InvalidConnection when it did not fit the model
    */
   public ResolvedConnection resolve(HarborRobot robot) {
+    ResolvedConnection connection = find(robot);
+    connection.requireReadable();
+    return connection;
+  }
+
+  private ResolvedConnection find(HarborRobot robot) {
     String namespace = robot.getMetadata().getNamespace();
     ConnectionRef ref = robot.getSpec().getConnectionRef();
     if (ref == null || ref.getName() == null) {

@@ -15,6 +15,7 @@ import io.harborrobot.operator.harbor.HarborException;
 import io.harborrobot.operator.harbor.Robot;
 import io.harborrobot.operator.secret.CredentialSecrets;
 import io.harborrobot.operator.secret.PullSecretLinks;
+import io.javaoperatorsdk.operator.OperatorException;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -380,6 +381,21 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
       deleteOwnedSecret(cr);
       return DeleteControl.defaultDelete();
     }
+    if (!cr.readProblems().isEmpty() && sync.mayOwnRobot(cr)) {
+      // Part of the spec was set aside when reading it: its deletionPolicy, project or connection
+      // may be among what was lost, and a robot is not deleted on a guess.
+      events.warning(
+          cr,
+          Reasons.ORPHANED,
+          "Left robot "
+              + cr.effectiveRobotName()
+              + " in Harbor: this operator could not read the whole spec ("
+              + String.join("; ", cr.readProblems())
+              + ")");
+      deleteOwnedSecret(cr);
+      sessions.forget(cr);
+      return DeleteControl.defaultDelete();
+    }
     Optional<HarborRobot> rival = rival(cr, context);
     if (rival.isPresent()) {
       // The robot is another HarborRobot's: whatever this one recorded, it must not delete it.
@@ -542,6 +558,12 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
       HarborRobot cr, Context<HarborRobot> context, HarborRobotStatus status, ReconcileProblem p) {
     if (setReady(cr, status, false, p.reason(), p.getMessage())) {
       events.warning(cr, p.reason(), p.getMessage());
+      LOG.warn(
+          "{}/{}: {} {}",
+          cr.getMetadata().getNamespace(),
+          cr.getMetadata().getName(),
+          p.reason(),
+          p.getMessage());
     }
     patchStatus(cr, context, status);
     return UpdateControl.noUpdate();
@@ -589,13 +611,20 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
     fresh.setMetadata(cr.getMetadata());
     fresh.setSpec(cr.getSpec());
     fresh.setStatus(status);
-    PrimaryUpdateAndCacheUtils.updateStatusAndCacheResource(
-        fresh,
-        context,
-        r -> {
-          r.setStatus(status);
-          return r;
-        });
+    try {
+      PrimaryUpdateAndCacheUtils.updateStatusAndCacheResource(
+          fresh,
+          context,
+          r -> {
+            r.setStatus(status);
+            return r;
+          });
+    } catch (OperatorException e) {
+      // JOSDK gives up on a status write after conflicts, or when its cache does not show the
+      // newer version in time: a Kubernetes-side problem, retried like one.
+      throw new ReconcileProblem(
+          Reasons.KUBERNETES_ERROR, "Could not write the status: " + e.getMessage(), true, e);
+    }
   }
 
   private static ReconcileProblem asProblem(Exception e) {

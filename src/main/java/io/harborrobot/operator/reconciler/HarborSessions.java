@@ -163,6 +163,7 @@ public class HarborSessions {
           Reasons.HARBOR_VERSION_UNSUPPORTED);
 
   private HarborSession open(ResolvedConnection connection) {
+    connection.requireReadable();
     String display = connection.display();
     HarborConnectionSpec spec = connection.spec();
     if (spec == null || spec.getUrl() == null || spec.getCredentialsSecretRef() == null) {

@@ -4,6 +4,8 @@ import io.harborrobot.operator.api.v1alpha1.ClusterHarborConnection;
 import io.harborrobot.operator.api.v1alpha1.HarborConnection;
 import io.harborrobot.operator.api.v1alpha1.HarborConnectionSpec;
 import io.harborrobot.operator.api.v1alpha1.HarborConnectionStatus;
+import io.harborrobot.operator.api.v1alpha1.ReadProblems;
+import java.util.List;
 
 /**
  * A HarborRobot's connection, found: which one, its spec and status, and the namespace its Secrets
@@ -18,6 +20,7 @@ import io.harborrobot.operator.api.v1alpha1.HarborConnectionStatus;
  * @param generation the connection's metadata.generation
  * @param status the connection's status, null before the connection controller wrote one
  * @param uid the connection's uid (a connection created again under the same name is another)
+ * @param readProblems what of the connection did not fit the model (see {@link ReadProblems})
  */
 public record ResolvedConnection(
     String kind,
@@ -28,7 +31,8 @@ public record ResolvedConnection(
     String version,
     Long generation,
     HarborConnectionStatus status,
-    String uid) {
+    String uid,
+    List<String> readProblems) {
 
   public static final String NAMESPACED = "HarborConnection";
   public static final String CLUSTER = "ClusterHarborConnection";
@@ -45,7 +49,8 @@ public record ResolvedConnection(
         connection.getMetadata().getResourceVersion(),
         connection.getMetadata().getGeneration(),
         connection.getStatus(),
-        connection.getMetadata().getUid());
+        connection.getMetadata().getUid(),
+        connection.readProblems());
   }
 
   /** A ClusterHarborConnection: its Secrets are where its credentialsSecretRef says. */
@@ -61,7 +66,23 @@ public record ResolvedConnection(
         connection.getMetadata().getResourceVersion(),
         connection.getMetadata().getGeneration(),
         connection.getStatus(),
-        connection.getMetadata().getUid());
+        connection.getMetadata().getUid(),
+        connection.readProblems());
+  }
+
+  /**
+   * Refuses a connection that did not fit the model: the operator does not guess what the fields it
+   * had to set aside meant, least of all access rules or TLS settings.
+   *
+   * @throws ReconcileProblem InvalidConnection naming the fields
+   */
+  public void requireReadable() {
+    if (!readProblems.isEmpty()) {
+      throw new ReconcileProblem(
+          Reasons.INVALID_CONNECTION,
+          display() + " cannot be read by this operator: " + String.join("; ", readProblems),
+          false);
+    }
   }
 
   /** Kind/name, as status and messages show it. */

@@ -196,7 +196,11 @@ public class RobotSync {
     if (!drift.isEmpty()) {
       boolean disabledByHand = robot.isDisabled() && !desired.disabled();
       Instant expiredAt = RotationPlan.expired(robot, now) ? RotationPlan.expiry(robot) : null;
-      harbor.updateRobot(desired.toUpdate(robot, now));
+      try {
+        harbor.updateRobot(desired.toUpdate(robot, now));
+      } catch (HarborException e) {
+        throw missingProjectOr(e, desired, harbor);
+      }
       // Harbor recomputes the expiry only when the duration changes; otherwise the PUT body is
       // exactly what Harbor now holds.
       robot = drift.contains("duration") ? fetch(harbor, robot.id()) : desired.applyTo(robot);
@@ -623,8 +627,37 @@ public class RobotSync {
             true,
             e);
       }
-      throw e;
+      throw missingProjectOr(e, desired, harbor);
     }
+  }
+
+  /**
+   * Harbor answers 404 when a System robot names a project it does not have, which reads like a
+   * fault; the projects are looked up only then (not on every pass) to report ProjectNotFound.
+   */
+  private static RuntimeException missingProjectOr(
+      HarborException e, DesiredRobot desired, HarborClient harbor) {
+    if (e.kind() != HarborException.Kind.NOT_FOUND || !desired.system()) {
+      return e;
+    }
+    List<String> missing =
+        desired.grantedProjects().stream()
+            .filter(project -> !project.equals("*") && harbor.findProject(project).isEmpty())
+            .toList();
+    if (missing.isEmpty()) {
+      return e;
+    }
+    return new ReconcileProblem(
+        Reasons.PROJECT_NOT_FOUND,
+        missing.size() == 1
+            ? "Project "
+                + missing.get(0)
+                + " does not exist in Harbor (or is not visible to the connection's user)"
+            : "Projects "
+                + String.join(", ", missing)
+                + " do not exist in Harbor (or are not visible to the connection's user)",
+        false,
+        e);
   }
 
   private Secret ownedSecretOrNone(HarborRobot cr) {

@@ -1,11 +1,18 @@
 package io.harborrobot.operator.reconciler;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.harborrobot.operator.api.v1alpha1.HarborRobot;
 import io.harborrobot.operator.api.v1alpha1.HarborRobotSpec;
 import io.harborrobot.operator.api.v1alpha1.Permission;
 import io.harborrobot.operator.api.v1alpha1.ProjectGrant;
 import io.harborrobot.operator.api.v1alpha1.ProjectPermissions;
 import io.harborrobot.operator.api.v1alpha1.SecretType;
+import io.harborrobot.operator.validation.CelRule;
+import io.harborrobot.operator.validation.ManifestValidator;
+import io.harborrobot.operator.validation.Violation;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +32,11 @@ public final class SpecValidator {
 
   /** Every problem with the spec, as sentences; empty when it is valid. */
   public static List<String> problems(HarborRobot robot) {
+    if (!robot.readProblems().isEmpty()) {
+      // The fields that did not fit were set aside: checking what is left would only add
+      // problems that follow from those.
+      return robot.readProblems();
+    }
     HarborRobotSpec spec = robot.getSpec();
     List<String> problems = new ArrayList<>();
     if (spec == null) {
@@ -72,7 +84,61 @@ public final class SpecValidator {
     if (days != null && days != -1 && (days < 1 || days > 3650)) {
       problems.add("durationDays must be -1 (never expires) or between 1 and 3650");
     }
+    if (problems.isEmpty()) {
+      // Every other rule of the CRD (lengths, ranges, list sizes, rotation), in the API server's
+      // words: the checks above come first only because their messages say more.
+      problems.addAll(crdViolations(robot));
+    }
     return problems;
+  }
+
+  /** What an API server enforcing the packaged CRD would refuse in {@code robot} on create. */
+  static List<String> crdViolations(HarborRobot robot) {
+    Map<String, Object> manifest = withoutNulls(MANIFEST.convertValue(robot, MAP));
+    // The status is the operator's, and an API server takes it apart from the spec.
+    manifest.remove("status");
+    ManifestValidator.Review review = CrdRules.VALIDATOR.review(manifest, null);
+    // Not the API server's "some rules were not checked" line: the rules it skips are the
+    // operator's own checks above.
+    return java.util.stream.Stream.concat(
+            review.schemaViolations().stream(),
+            review.ruleFailures().stream().map(CelRule.Failure::violation))
+        .map(Violation::toString)
+        .toList();
+  }
+
+  /**
+   * Drops null values, as an API server drops nulls for fields that are not nullable before
+   * validating: the model writes every unset field as null.
+   */
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> withoutNulls(Map<String, Object> map) {
+    Map<String, Object> copy = new java.util.LinkedHashMap<>();
+    map.forEach(
+        (key, value) -> {
+          if (value instanceof Map<?, ?> nested) {
+            copy.put(key, withoutNulls((Map<String, Object>) nested));
+          } else if (value instanceof List<?> list) {
+            copy.put(
+                key,
+                list.stream()
+                    .map(v -> v instanceof Map<?, ?> m ? withoutNulls((Map<String, Object>) m) : v)
+                    .toList());
+          } else if (value != null) {
+            copy.put(key, value);
+          }
+        });
+    return copy;
+  }
+
+  private static final ObjectMapper MANIFEST =
+      Serialization.jsonMapper().copy().enable(DeserializationFeature.USE_LONG_FOR_INTS);
+
+  private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {};
+
+  /** Loaded on first use: compiling the CRDs' CEL rules takes a moment. */
+  private static final class CrdRules {
+    static final ManifestValidator VALIDATOR = ManifestValidator.forPackagedCrds();
   }
 
   private static void checkSystemLevel(HarborRobotSpec spec, List<String> problems) {

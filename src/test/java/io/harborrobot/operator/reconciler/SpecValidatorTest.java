@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.harborrobot.operator.api.v1alpha1.HarborRobot;
 import io.harborrobot.operator.api.v1alpha1.Permission;
 import io.harborrobot.operator.api.v1alpha1.Preset;
+import io.harborrobot.operator.api.v1alpha1.RotationSpec;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -26,6 +27,36 @@ class SpecValidatorTest {
     assertThat(SpecValidator.problems(both)).contains("set exactly one of preset or permissions");
     assertThat(SpecValidator.problems(neither))
         .contains("set exactly one of preset or permissions");
+  }
+
+  /**
+   * The CRD's other rules hold even where the API server does not enforce them, in its words: a
+   * spec that reaches Harbor would be refused there or renew forever.
+   */
+  @Test
+  void theCrdsOtherRulesAreCheckedInTheApiServersWords() {
+    HarborRobot renewAtOnce = pullRobot("team-a", "app");
+    renewAtOnce.getSpec().setDurationDays(30);
+    RotationSpec rotation = new RotationSpec();
+    rotation.setRenewBeforeDays(30);
+    renewAtOnce.getSpec().setRotation(rotation);
+    HarborRobot longDescription = pullRobot("team-a", "app");
+    longDescription.getSpec().setDescription("x".repeat(5000));
+    // Allowed actions, repeated: only the list's length is wrong.
+    HarborRobot nineActions =
+        withPermissions(
+            new Permission(
+                "repository",
+                List.of("pull", "list", "pull", "list", "pull", "list", "pull", "list", "pull")));
+
+    assertThat(SpecValidator.problems(renewAtOnce))
+        .containsExactly(
+            "spec: Invalid value: \"object\": rotation.renewBeforeDays must be less than"
+                + " durationDays");
+    assertThat(SpecValidator.problems(longDescription))
+        .containsExactly("spec.description: Too long: may not be longer than 1024");
+    assertThat(SpecValidator.problems(nineActions))
+        .anyMatch(p -> p.startsWith("spec.permissions[0].actions: Too many: 9"));
   }
 
   @Test

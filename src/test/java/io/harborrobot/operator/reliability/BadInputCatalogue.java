@@ -99,6 +99,15 @@ final class BadInputCatalogue {
     }
   }
 
+  /**
+   * The field a refusal message names: {@code spec.x: ...} or {@code ... unknown field "spec.x"}.
+   */
+  static String refusedField(String message) {
+    java.util.regex.Matcher unknown =
+        java.util.regex.Pattern.compile("unknown field \"([^\"]+)\"").matcher(message);
+    return unknown.find() ? unknown.group(1) : message.substring(0, message.indexOf(':'));
+  }
+
   /** Every case, by file name. */
   static List<Case> load() {
     Path folder = folder();

@@ -199,6 +199,189 @@ class BadInputCatalogueIT {
         cases.size(), goodTook.toMillis());
   }
 
+  /**
+   * Objects the model cannot read strictly ({@code model: unreadable}: wrong types, unknown enum
+   * values, unknown fields), stored as they are: each HarborRobot is reported InvalidSpec naming
+   * the field, a robot on an unreadable connection InvalidConnection, nothing is sent to Harbor for
+   * them, what the user wrote stays as written, a good robot next to them is Ready in normal time,
+   * and an operator restarted with them all in place starts and works.
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void unreadableObjectsAreReportedAndNeitherStopNorDelayTheOperator() {
+    List<Case> cases = CASES.stream().filter(Case::unreadable).toList();
+    List<Case> robotCases = cases.stream().filter(c -> !c.robots().isEmpty()).toList();
+    assertThat(robotCases).hasSizeGreaterThan(10);
+    Map<Case, String> namespaces = new LinkedHashMap<>();
+    for (Case c : robotCases) {
+      namespaces.put(c, harness.newTeam());
+    }
+    String good = harness.newTeam();
+    // The connection cases: each stored under a name of its own, with a robot that uses it.
+    Map<String, String> robotOnConnection = new LinkedHashMap<>();
+    for (Case c : cases) {
+      for (Map<String, Object> document : c.documents()) {
+        String kind = (String) document.get("kind");
+        if (!kind.endsWith("HarborConnection")) {
+          continue;
+        }
+        String team = harness.newTeam();
+        Map<String, Object> connection = (Map<String, Object>) retarget(document, team);
+        String name = "unreadable-" + team;
+        ((Map<String, Object>) connection.get("metadata")).put("name", name);
+        writeRaw(connection);
+        HarborRobot robot = pullRobot(team, "uses-" + name);
+        robot.getSpec().getConnectionRef().setName(name);
+        if (kind.equals("ClusterHarborConnection")) {
+          robot
+              .getSpec()
+              .getConnectionRef()
+              .setKind(io.harborrobot.operator.api.v1alpha1.ConnectionKind.ClusterHarborConnection);
+        }
+        harness.create(robot);
+        robotOnConnection.put(team, robot.getMetadata().getName());
+      }
+    }
+    assertThat(robotOnConnection).hasSize(2);
+    int harborRobotsBefore = harness.harbor().robots().size();
+
+    long started = System.nanoTime();
+    for (Case c : robotCases) {
+      writeRaw((Map<String, Object>) retarget(c.robots().get(0), namespaces.get(c)));
+      if (c == robotCases.get(robotCases.size() / 2)) {
+        harness.create(pullRobot(good, "good"));
+      }
+    }
+    await().atMost(NORMAL_TIME).until(() -> isReady(harness.get(good, "good")));
+    Duration goodTook = Duration.ofNanos(System.nanoTime() - started);
+
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .untilAsserted(
+            () -> {
+              List<String> wrong = new ArrayList<>();
+              for (Case c : robotCases) {
+                String name = BadInputCatalogue.name(c.robots().get(0));
+                Condition ready =
+                    OperatorHarness.ready(harness.get(namespaces.get(c), name)).orElse(null);
+                if (ready == null
+                    || !"InvalidSpec".equals(ready.getReason())
+                    || !ready.getMessage().contains(BadInputCatalogue.refusedField(c.expected()))) {
+                  wrong.add(c + ": " + (ready == null ? "no Ready condition" : ready.getMessage()));
+                }
+              }
+              robotOnConnection.forEach(
+                  (team, name) -> {
+                    Condition ready = OperatorHarness.ready(harness.get(team, name)).orElse(null);
+                    if (ready == null
+                        || !"InvalidConnection".equals(ready.getReason())
+                        || !ready.getMessage().contains("cannot be read by this operator")) {
+                      wrong.add(
+                          team + "/" + name + ": " + (ready == null ? "none" : ready.getMessage()));
+                    }
+                  });
+              assertThat(wrong).as("objects without the expected report").isEmpty();
+            });
+    // Nothing reached Harbor for them (the good robot is the only new one) ...
+    assertThat(harness.harbor().robots()).hasSize(harborRobotsBefore + 1);
+    // ... and what the user wrote is still there as written, for them to correct.
+    Case durationCase =
+        robotCases.stream()
+            .filter(c -> c.file().contains("duration-days-not-a-number"))
+            .findAny()
+            .orElseThrow();
+    GenericKubernetesResource stored =
+        harness
+            .client()
+            .genericKubernetesResources(
+                HarborRobot.GROUP + "/" + HarborRobot.VERSION, "HarborRobot")
+            .inNamespace(namespaces.get(durationCase))
+            .withName(BadInputCatalogue.name(durationCase.robots().get(0)))
+            .get();
+    assertThat(((Map<String, Object>) stored.getAdditionalProperties().get("spec")))
+        .containsEntry("durationDays", "abc");
+
+    // A restart with every one of them in place: the informers start, the operator works.
+    operator.close();
+    operator = startOperator(harness, FATAL::incrementAndGet);
+    String afterRestart = harness.newTeam();
+    harness.create(pullRobot(afterRestart, "good"));
+    await().atMost(NORMAL_TIME).until(() -> isReady(harness.get(afterRestart, "good")));
+    assertThat(harness.dockerConfigLogsIn(harness.secret(afterRestart, "good"))).isTrue();
+
+    // Deleting them needs nothing from Harbor: they are gone at once.
+    for (Case c : robotCases) {
+      harness
+          .client()
+          .resources(HarborRobot.class)
+          .inNamespace(namespaces.get(c))
+          .withName(BadInputCatalogue.name(c.robots().get(0)))
+          .delete();
+    }
+    await()
+        .atMost(NORMAL_TIME)
+        .untilAsserted(
+            () ->
+                assertThat(
+                        robotCases.stream()
+                            .filter(
+                                c ->
+                                    harness.get(
+                                            namespaces.get(c),
+                                            BadInputCatalogue.name(c.robots().get(0)))
+                                        != null)
+                            .toList())
+                    .as("HarborRobots still there")
+                    .isEmpty());
+    System.out.printf(
+        "bad-input: %d unreadable robots and %d robots on unreadable connections reported;"
+            + " good robot Ready after %d ms%n",
+        robotCases.size(), robotOnConnection.size(), goodTook.toMillis());
+  }
+
+  /**
+   * A working robot whose stored spec is later changed into one the model cannot read (only
+   * possible where the CRD's schema is not enforced) keeps its robot and Secret, reports the field,
+   * and when deleted leaves the robot in Harbor rather than guess its deletionPolicy.
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void aWorkingRobotEditedIntoAnUnreadableOneKeepsItsRobotAndIsNotDeletedOnAGuess() {
+    String team = harness.newTeam();
+    harness.create(pullRobot(team, "edited"));
+    harness.awaitReady(team, "edited");
+    Secret secret = harness.secret(team, "edited");
+    long robotId = harness.get(team, "edited").getStatus().getRobotId();
+
+    var robots =
+        harness
+            .client()
+            .genericKubernetesResources(
+                HarborRobot.GROUP + "/" + HarborRobot.VERSION, "HarborRobot")
+            .inNamespace(team);
+    GenericKubernetesResource raw = robots.withName("edited").get();
+    ((Map<String, Object>) raw.getAdditionalProperties().get("spec"))
+        .put("deletionPolicy", "Retain");
+    raw.getMetadata().setGeneration(raw.getMetadata().getGeneration() + 1);
+    robots.resource(raw).update();
+
+    HarborRobot reported = harness.awaitReason(team, "edited", "InvalidSpec");
+    assertThat(OperatorHarness.ready(reported).orElseThrow().getMessage())
+        .contains("spec.deletionPolicy: Unsupported value: \"Retain\"");
+    assertThat(harness.harbor().robot(robotId)).isPresent();
+    assertThat(harness.dockerConfigLogsIn(harness.secret(team, "edited"))).isTrue();
+    assertThat(harness.secret(team, "edited").getData()).isEqualTo(secret.getData());
+
+    robots.withName("edited").delete();
+    await().atMost(NORMAL_TIME).until(() -> harness.get(team, "edited") == null);
+    assertThat(harness.harbor().robot(robotId)).as("left in Harbor").isPresent();
+    assertThat(harness.events(team, "edited"))
+        .anyMatch(
+            e ->
+                "Orphaned".equals(e.getReason())
+                    && e.getMessage().contains("could not read the whole spec"));
+  }
+
   // ------------------------------------------------------------------------------------------
   // Helpers
   // ------------------------------------------------------------------------------------------

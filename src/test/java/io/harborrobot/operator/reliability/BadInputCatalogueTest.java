@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.harborrobot.operator.api.v1alpha1.ClusterHarborConnection;
 import io.harborrobot.operator.api.v1alpha1.HarborConnection;
 import io.harborrobot.operator.api.v1alpha1.HarborRobot;
+import io.harborrobot.operator.api.v1alpha1.ReadProblems;
 import io.harborrobot.operator.reconciler.Reasons;
 import io.harborrobot.operator.reliability.BadInputCatalogue.Case;
 import io.harborrobot.operator.reliability.BadInputCatalogue.Outcome;
@@ -130,31 +131,36 @@ class BadInputCatalogueTest {
 
   /**
    * The {@code model: unreadable} marks are exactly the cases whose objects the operator's model
-   * cannot be read into (as its informers would read them, with the Kubernetes client's
-   * serialization): those a non-validating API server would hand it as they are.
+   * classes cannot read strictly, as a non-validating API server would hand them over. The model
+   * reads them anyway ({@code TolerantDeserializer}, which informers use through the Kubernetes
+   * client's serialization), and names the field the API server names, so that the operator can
+   * report it instead of its informer failing.
    */
   @Test
-  void unreadableMarksExactlyTheCasesTheModelCannotRead() {
+  void unreadableCasesAreReadWithTheRefusedFieldNamed() {
     KubernetesSerialization serialization = new KubernetesSerialization();
     List<String> wrong = new ArrayList<>();
     for (Case c : CASES) {
-      boolean unreadable = false;
+      List<String> problems = new ArrayList<>();
       for (Map<String, Object> document : c.documents()) {
         Class<? extends HasMetadata> type = MODEL.get((String) document.get("kind"));
         if (type == null) {
           continue;
         }
-        try {
-          serialization.unmarshal(serialization.asJson(document), type);
-        } catch (RuntimeException e) {
-          unreadable = true;
-        }
+        HasMetadata read = serialization.unmarshal(serialization.asJson(document), type);
+        assertThat(read.getMetadata().getName()).as("%s: metadata", c).isNotBlank();
+        problems.addAll(((ReadProblems) read).readProblems());
       }
-      if (unreadable != c.unreadable()) {
-        wrong.add(c.file() + (unreadable ? " is unreadable" : " is readable"));
+      if (problems.isEmpty() == c.unreadable()) {
+        wrong.add(c.file() + (problems.isEmpty() ? " is readable" : " is unreadable"));
       }
       if (c.unreadable()) {
         assertThat(c.outcome()).as("%s: refused by the API server", c).isEqualTo(Outcome.REJECTED);
+        assertThat(problems)
+            .as("%s: what was set aside", c)
+            .anySatisfy(
+                problem ->
+                    assertThat(problem).contains(BadInputCatalogue.refusedField(c.expected())));
       }
     }
     assertThat(wrong).as("cases whose 'model: unreadable' mark is wrong").isEmpty();

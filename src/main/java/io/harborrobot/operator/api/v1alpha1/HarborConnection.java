@@ -1,6 +1,8 @@
 package io.harborrobot.operator.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonClassDescription;
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Namespaced;
@@ -9,8 +11,10 @@ import io.fabric8.kubernetes.model.annotation.Categories;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.ShortNames;
 import io.fabric8.kubernetes.model.annotation.Version;
+import java.util.List;
 
 /** A Harbor instance that HarborRobots in the same namespace may use. */
+@JsonDeserialize(using = TolerantDeserializer.ForHarborConnection.class)
 @Group(HarborRobot.GROUP)
 @Version(HarborRobot.VERSION)
 @ShortNames("hconn")
@@ -37,4 +41,17 @@ import io.fabric8.kubernetes.model.annotation.Version;
     message =
         "a HarborConnection reads its CA from its own namespace: remove caSecretRef.namespace")
 public class HarborConnection extends CustomResource<HarborConnectionSpec, HarborConnectionStatus>
-    implements Namespaced {}
+    implements Namespaced, ReadProblems {
+
+  @JsonIgnore private List<String> readProblems = List.of();
+
+  @Override
+  public List<String> readProblems() {
+    return readProblems;
+  }
+
+  @Override
+  public void recordReadProblems(List<String> problems) {
+    readProblems = List.copyOf(problems);
+  }
+}
