@@ -1,5 +1,6 @@
 package io.harborrobot.operator.harbor;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -34,6 +35,21 @@ public interface HarborClient {
 
   /** GET /api/v2.0/robots/{id}; empty on 404. */
   Optional<Robot> getRobot(long id);
+
+  /**
+   * The project robot {@code id} of the project named {@code projectName}; empty when it is gone.
+   * The same as {@link #getRobot} here; {@link ListingHarborClient} answers it from a recent
+   * listing of the project, so that looking at every robot of a project costs one paginated list.
+   */
+  default Optional<Robot> getProjectRobot(String projectName, long id) {
+    return getRobot(id);
+  }
+
+  /**
+   * Every robot of {@code project}: GET /api/v2.0/robots?q=Level=project,ProjectID=.., all pages of
+   * 100.
+   */
+  List<Robot> listProjectRobots(Project project);
 
   /**
    * POST /api/v2.0/robots. Never retried: when the request was sent but no answer came back, this

@@ -16,6 +16,7 @@ import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -322,6 +323,25 @@ public final class OkHttpHarborClient implements HarborClient {
       }
       if (!result.hasNextAfter(page, PAGE_SIZE)) {
         return Optional.empty();
+      }
+    }
+    throw HarborErrors.protocol(
+        "GET " + ROUTE_ROBOTS, 200, null, "more than " + MAX_PAGES + " pages of robots");
+  }
+
+  @Override
+  public List<Robot> listProjectRobots(Project project) {
+    Objects.requireNonNull(project, "project");
+    if (project.projectId() <= 0) {
+      throw new IllegalArgumentException("project needs a positive id: " + project);
+    }
+    String q = "Level=project,ProjectID=" + project.projectId();
+    List<Robot> robots = new ArrayList<>();
+    for (int page = 1; page <= MAX_PAGES; page++) {
+      RobotPage result = listRobots(q, page);
+      result.robots().stream().filter(Objects::nonNull).forEach(robots::add);
+      if (!result.hasNextAfter(page, PAGE_SIZE)) {
+        return robots;
       }
     }
     throw HarborErrors.protocol(

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.harborrobot.operator.api.v1alpha1.ReadProblems;
 import io.harborrobot.operator.config.OperatorConfig;
 import io.harborrobot.operator.harbor.HarborClientFactory;
+import io.harborrobot.operator.harbor.ListingHarborClient;
 import io.harborrobot.operator.reconciler.ClusterHarborConnectionReconciler;
 import io.harborrobot.operator.reconciler.ConnectionChecks;
 import io.harborrobot.operator.reconciler.CredentialChecks;
@@ -128,8 +129,18 @@ public final class OperatorRuntime implements AutoCloseable {
         Gauge.builder(LEADER, leadership, l -> l.leading() ? 1 : 0)
             .description("1 on the replica that reconciles (the Lease holder), 0 on a standby")
             .register(registry);
+    ListingHarborClient.Listings listings =
+        new ListingHarborClient.Listings(clock, listingFreshFor(config.resyncPeriod()));
     HarborSessions sessions =
-        new HarborSessions(kubernetes, harborClients, clock, config.credentialsMaxAge());
+        new HarborSessions(
+            kubernetes,
+            endpoint ->
+                new ListingHarborClient(
+                    harborClients.create(endpoint),
+                    listings,
+                    endpoint.connection() + " " + endpoint.baseUrl()),
+            clock,
+            config.credentialsMaxAge());
     EventRecorder events = new EventRecorder(kubernetes, clock);
     HarborRobotReconciler reconciler =
         new HarborRobotReconciler(
@@ -203,6 +214,18 @@ public final class OperatorRuntime implements AutoCloseable {
       }
     };
   }
+
+  /**
+   * How long a project's robot listing answers for its robots: long enough to serve every robot of
+   * the project at one resync moment (they are scheduled together), short enough that the next
+   * resync lists again and sees what was changed in Harbor meanwhile.
+   */
+  static Duration listingFreshFor(Duration resyncPeriod) {
+    Duration half = resyncPeriod.dividedBy(2);
+    return half.compareTo(LISTING_FRESH_FOR) < 0 ? half : LISTING_FRESH_FOR;
+  }
+
+  private static final Duration LISTING_FRESH_FOR = Duration.ofMinutes(1);
 
   /**
    * JOSDK's resource copies (made before each reconcile) with what reading the original set aside:

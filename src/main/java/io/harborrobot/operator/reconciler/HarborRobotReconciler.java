@@ -294,16 +294,22 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
   }
 
   /**
-   * When to look at a healthy robot again: at its next rotation or credential check if one comes
-   * before the resync period ends, else after the resync period (which bounds how long drift made
-   * by hand in Harbor lasts).
+   * When to look at a healthy robot again: at its next rotation (or credential check, when checks
+   * are more frequent than resyncs) if one comes before its next resync, else at its next resync
+   * (which bounds how long drift made by hand in Harbor lasts). Resyncs fall on the same moments
+   * for every robot of a project, one resync period apart (each project at its own offset): their
+   * reconciles then read the robots from one listing of the project (see {@link
+   * io.harborrobot.operator.harbor.ListingHarborClient}).
    */
   Duration nextReconcile(HarborRobot cr, Instant nextRotation) {
     Instant now = clock.instant();
-    Duration wait = resyncPeriod;
-    Optional<Instant> nextCheck = checks.nextDue(cr.getMetadata().getUid());
-    for (Instant at : nextCheck.map(List::of).orElse(List.of())) {
-      wait = earlier(wait, Duration.between(now, at));
+    Duration wait = Duration.between(now, nextResync(resyncGroup(cr), now, resyncPeriod));
+    if (checks.period().compareTo(resyncPeriod) < 0) {
+      // Checks more frequent than resyncs need wake-ups of their own; otherwise a check is made
+      // at the first resync after it is due, which costs no extra listing of the project.
+      for (Instant at : checks.nextDue(cr.getMetadata().getUid()).map(List::of).orElse(List.of())) {
+        wait = earlier(wait, Duration.between(now, at));
+      }
     }
     if (nextRotation != null) {
       wait = earlier(wait, Duration.between(now, nextRotation));
@@ -311,6 +317,25 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
     // A moment already past (a clock that jumped, a rotation just due) is handled soon, not in a
     // loop: never sooner than the retry backoff.
     return wait.compareTo(retryBackoff) < 0 ? retryBackoff : wait;
+  }
+
+  /** The robots that resync together: those whose robots one listing of a project answers. */
+  private static String resyncGroup(HarborRobot cr) {
+    String project = cr.getSpec() == null ? null : cr.getSpec().getProject();
+    return cr.getMetadata().getNamespace() + "/" + (project == null ? "" : project);
+  }
+
+  /**
+   * The first resync moment of {@code group} after {@code now}: the moments are {@code period}
+   * apart, at an offset within the period that the group's name decides, so that groups spread over
+   * the period.
+   */
+  static Instant nextResync(String group, Instant now, Duration period) {
+    long periodMillis = Math.max(1, period.toMillis());
+    long offset = Math.floorMod(group.hashCode() * 0x9E3779B97F4A7C15L, periodMillis);
+    long nowMillis = now.toEpochMilli();
+    return Instant.ofEpochMilli(
+        Math.floorDiv(nowMillis - offset, periodMillis) * periodMillis + offset + periodMillis);
   }
 
   private static Duration earlier(Duration a, Duration b) {

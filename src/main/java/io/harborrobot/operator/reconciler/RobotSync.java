@@ -546,7 +546,9 @@ public class RobotSync {
       boolean mayAdopt) {
     Set<Long> knownIds = recordedRobotIds(cr, marks);
     for (long id : knownIds) {
-      Optional<Robot> byId = harbor.getRobot(id).filter(desired::isThisRobot);
+      Optional<Robot> byId =
+          (desired.system() ? harbor.getRobot(id) : harbor.getProjectRobot(desired.project(), id))
+              .filter(desired::isThisRobot);
       if (byId.isPresent()) {
         return new Found(byId.get(), false);
       }

@@ -29,26 +29,74 @@ class ReconcileScheduleTest {
     return robot;
   }
 
+  /** When the robot's next resync is, seen from T0. */
+  private static Duration toNextResync(HarborRobot robot) {
+    return Duration.between(
+        T0,
+        HarborRobotReconciler.nextResync(
+            robot.getMetadata().getNamespace() + "/" + robot.getSpec().getProject(), T0, RESYNC));
+  }
+
   @Test
-  void withNothingComingUpTheResyncPeriodDecides() {
-    assertThat(reconciler.nextReconcile(robot("a"), null)).isEqualTo(RESYNC);
+  void withNothingComingUpTheRobotsNextResyncDecides() {
+    Duration wait = reconciler.nextReconcile(robot("a"), null);
+
+    assertThat(wait).isEqualTo(toNextResync(robot("a"))).isPositive().isLessThanOrEqualTo(RESYNC);
+  }
+
+  @Test
+  void theRobotsOfAProjectResyncTogetherAndProjectsSpreadOverThePeriod() {
+    Instant aMoment = HarborRobotReconciler.nextResync("team-a/team-a", T0, RESYNC);
+    // Whenever a robot of the project was last reconciled, its next resync is one of the
+    // project's moments, one period apart.
+    for (int seconds = 0; seconds < 1200; seconds += 7) {
+      Instant next =
+          HarborRobotReconciler.nextResync("team-a/team-a", T0.plusSeconds(seconds), RESYNC);
+      assertThat(Duration.between(aMoment, next).toMillis() % RESYNC.toMillis()).isZero();
+      assertThat(next).isAfter(T0.plusSeconds(seconds));
+      assertThat(Duration.between(T0.plusSeconds(seconds), next)).isLessThanOrEqualTo(RESYNC);
+    }
+    java.util.Set<Long> offsets = new java.util.HashSet<>();
+    for (int project = 0; project < 50; project++) {
+      offsets.add(
+          HarborRobotReconciler.nextResync("team-a/p" + project, T0, RESYNC).toEpochMilli()
+              / 60_000);
+    }
+    assertThat(offsets)
+        .as("minutes of the period that 50 projects resync at")
+        .hasSizeGreaterThan(5);
   }
 
   @Test
   void aRotationDueBeforeTheResyncIsWhenTheRobotIsLookedAtNext() {
-    assertThat(reconciler.nextReconcile(robot("a"), T0.plus(Duration.ofMinutes(3))))
-        .isEqualTo(Duration.ofMinutes(3));
+    Duration soon = earlierThanResync(robot("a"));
+    assertThat(reconciler.nextReconcile(robot("a"), T0.plus(soon))).isEqualTo(soon);
     assertThat(reconciler.nextReconcile(robot("a"), T0.plus(Duration.ofDays(20))))
         .as("a rotation weeks away waits for the resyncs in between")
-        .isEqualTo(RESYNC);
+        .isEqualTo(toNextResync(robot("a")));
   }
 
   @Test
-  void aCredentialCheckDueBeforeTheResyncComesFirst() {
-    checks.record("a", "1:abc:robot$team-a+ci", T0.minus(Duration.ofMinutes(26)), true);
-    assertThat(reconciler.nextReconcile(robot("a"), T0.plus(Duration.ofMinutes(5))))
-        .isEqualTo(Duration.ofMinutes(4));
-    assertThat(reconciler.nextReconcile(robot("b"), null)).isEqualTo(RESYNC);
+  void credentialChecksRideOnResyncsUnlessTheyAreMoreFrequent() {
+    Duration soon = earlierThanResync(robot("a"));
+    checks.record("a", "1:abc:robot$team-a+ci", T0.minus(Duration.ofMinutes(30)).plus(soon), true);
+    assertThat(reconciler.nextReconcile(robot("a"), null))
+        .as("a 30-minute check is made at a 10-minute resync")
+        .isEqualTo(toNextResync(robot("a")));
+
+    CredentialChecks frequent = new CredentialChecks(Duration.ofMinutes(5));
+    HarborRobotReconciler checkingOften =
+        new HarborRobotReconciler(null, null, null, frequent, clock, BACKOFF, RESYNC);
+    frequent.record("a", "1:abc:robot$team-a+ci", T0.minus(Duration.ofMinutes(5)).plus(soon), true);
+    assertThat(checkingOften.nextReconcile(robot("a"), null)).isEqualTo(soon);
+    assertThat(checkingOften.nextReconcile(robot("b"), null)).isEqualTo(toNextResync(robot("b")));
+  }
+
+  /** A moment before the robot's next resync (and after the retry backoff). */
+  private static Duration earlierThanResync(HarborRobot robot) {
+    Duration soon = toNextResync(robot).dividedBy(2);
+    assertThat(soon).isGreaterThan(BACKOFF);
+    return soon;
   }
 
   @Test

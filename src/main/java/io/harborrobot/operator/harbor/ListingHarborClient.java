@@ -1,0 +1,193 @@
+package io.harborrobot.operator.harbor;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * A {@link HarborClient} that answers {@link #getProjectRobot} from a listing of the project taken
+ * less than {@code freshFor} ago: the reconciles of a project's robots that run together (the
+ * operator schedules a project's resyncs at the same moments) then cost one paginated list instead
+ * of a GET per robot.
+ *
+ * <p>A listing is only a shortcut for reading a robot that is there: a robot it does not hold (new
+ * since, deleted, or of another project) is read with GET by id, and every change this client makes
+ * to a robot removes that robot from the listings, so that the operator reads back its own writes.
+ * What someone else changes in Harbor is seen once the listing is older than {@code freshFor}, at
+ * the next resync. Everything else goes straight to the delegate.
+ */
+public final class ListingHarborClient implements HarborClient {
+
+  private final HarborClient delegate;
+  private final Listings listings;
+  private final String harbor;
+
+  /**
+   * @param delegate the client that talks to Harbor
+   * @param listings where listings are kept: shared by the clients of all connections, so that a
+   *     client made anew for the same Harbor (a session renewed) finds them
+   * @param harbor which Harbor {@code delegate} talks to, e.g. its connection and URL: clients of
+   *     the same Harbor share listings
+   */
+  public ListingHarborClient(HarborClient delegate, Listings listings, String harbor) {
+    this.delegate = delegate;
+    this.listings = listings;
+    this.harbor = harbor;
+  }
+
+  @Override
+  public Optional<Robot> getProjectRobot(String projectName, long id) {
+    Robot listed = listings.listing(harbor, projectName, delegate).robots().get(id);
+    return listed != null ? Optional.of(listed) : delegate.getRobot(id);
+  }
+
+  /** The listings of every Harbor's projects, each fresh for a while. */
+  public static final class Listings {
+
+    private final Clock clock;
+    private final Duration freshFor;
+    private final Map<String, Listing> byProject = new ConcurrentHashMap<>();
+    private final Map<String, Project> projects = new ConcurrentHashMap<>();
+    private final Map<String, Object> locks = new ConcurrentHashMap<>();
+
+    /** A project's robots by id, as listed at {@code takenAt}. */
+    private record Listing(Instant takenAt, Map<Long, Robot> robots) {}
+
+    public Listings(Clock clock, Duration freshFor) {
+      this.clock = clock;
+      this.freshFor = freshFor;
+    }
+
+    /**
+     * The project's listing, taken now when there is none fresh. One caller lists while the others
+     * of the same project wait for its result; callers for other projects do not wait.
+     */
+    private Listing listing(String harbor, String projectName, HarborClient client) {
+      String key = harbor + " " + projectName;
+      Listing current = byProject.get(key);
+      if (isFresh(current)) {
+        return current;
+      }
+      synchronized (locks.computeIfAbsent(key, k -> new Object())) {
+        current = byProject.get(key);
+        if (isFresh(current)) {
+          return current;
+        }
+        Instant takenAt = clock.instant();
+        // The project's id is kept while its listings find robots: it changes only when the
+        // project is deleted and created again, and the old id then lists nothing.
+        Optional<Project> project =
+            Optional.ofNullable(projects.get(key)).or(() -> client.findProject(projectName));
+        Map<Long, Robot> robots =
+            project.map(client::listProjectRobots).orElse(List.of()).stream()
+                .collect(Collectors.toMap(Robot::id, Function.identity(), (a, b) -> b));
+        Listing taken = new Listing(takenAt, Map.copyOf(robots));
+        if (robots.isEmpty()) {
+          projects.remove(key);
+        } else {
+          projects.put(key, project.get());
+        }
+        // Listings nobody read for a while (a connection or its robots gone) go.
+        byProject.values().removeIf(listing -> !isFresh(listing));
+        byProject.put(key, taken);
+        return taken;
+      }
+    }
+
+    private boolean isFresh(Listing listing) {
+      return listing != null && listing.takenAt().plus(freshFor).isAfter(clock.instant());
+    }
+
+    /** Removes a robot from every listing: it is read from Harbor again. */
+    private void forget(long id) {
+      byProject.replaceAll(
+          (project, listing) ->
+              listing.robots().containsKey(id)
+                  ? new Listing(
+                      listing.takenAt(),
+                      listing.robots().entrySet().stream()
+                          .filter(e -> e.getKey() != id)
+                          .collect(
+                              Collectors.toUnmodifiableMap(Map.Entry::getKey, Map.Entry::getValue)))
+                  : listing);
+    }
+  }
+
+  @Override
+  public SystemInfo systemInfo() {
+    return delegate.systemInfo();
+  }
+
+  @Override
+  public Optional<Project> findProject(String projectName) {
+    return delegate.findProject(projectName);
+  }
+
+  @Override
+  public Optional<Robot> findProjectRobot(Project project, String robotName) {
+    return delegate.findProjectRobot(project, robotName);
+  }
+
+  @Override
+  public Optional<Robot> findSystemRobot(String robotName) {
+    return delegate.findSystemRobot(robotName);
+  }
+
+  @Override
+  public Optional<Robot> getRobot(long id) {
+    return delegate.getRobot(id);
+  }
+
+  @Override
+  public List<Robot> listProjectRobots(Project project) {
+    return delegate.listProjectRobots(project);
+  }
+
+  @Override
+  public RobotCreated createRobot(RobotCreate robot) {
+    return delegate.createRobot(robot);
+  }
+
+  @Override
+  public void updateRobot(Robot robot) {
+    try {
+      delegate.updateRobot(robot);
+    } finally {
+      listings.forget(robot.id());
+    }
+  }
+
+  @Override
+  public void setRobotSecret(long robotId, RobotSecret secret) {
+    try {
+      delegate.setRobotSecret(robotId, secret);
+    } finally {
+      listings.forget(robotId);
+    }
+  }
+
+  @Override
+  public boolean deleteRobot(long robotId) {
+    try {
+      return delegate.deleteRobot(robotId);
+    } finally {
+      listings.forget(robotId);
+    }
+  }
+
+  @Override
+  public boolean registryLoginSucceeds(String username, RobotSecret secret) {
+    return delegate.registryLoginSucceeds(username, secret);
+  }
+
+  @Override
+  public String toString() {
+    return "listing " + delegate;
+  }
+}
