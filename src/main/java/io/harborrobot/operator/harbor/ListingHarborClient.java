@@ -54,10 +54,14 @@ public final class ListingHarborClient implements HarborClient {
     private final Duration freshFor;
     private final Map<String, Listing> byProject = new ConcurrentHashMap<>();
     private final Map<String, Project> projects = new ConcurrentHashMap<>();
+    private final Map<String, Lookup> lookups = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
 
     /** A project's robots by id, as listed at {@code takenAt}. */
     private record Listing(Instant takenAt, Map<Long, Robot> robots) {}
+
+    /** A project found at {@code at}. */
+    private record Lookup(Instant at, Project project) {}
 
     public Listings(Clock clock, Duration freshFor) {
       this.clock = clock;
@@ -83,7 +87,7 @@ public final class ListingHarborClient implements HarborClient {
         // The project's id is kept while its listings find robots: it changes only when the
         // project is deleted and created again, and the old id then lists nothing.
         Optional<Project> project =
-            Optional.ofNullable(projects.get(key)).or(() -> client.findProject(projectName));
+            Optional.ofNullable(projects.get(key)).or(() -> project(harbor, projectName, client));
         Map<Long, Robot> robots =
             project.map(client::listProjectRobots).orElse(List.of()).stream()
                 .collect(Collectors.toMap(Robot::id, Function.identity(), (a, b) -> b));
@@ -97,6 +101,29 @@ public final class ListingHarborClient implements HarborClient {
         byProject.values().removeIf(listing -> !isFresh(listing));
         byProject.put(key, taken);
         return taken;
+      }
+    }
+
+    /**
+     * The project, as found less than {@code freshFor} ago or now: the robots of a project created
+     * together look it up once. Only projects that exist are remembered.
+     */
+    private Optional<Project> project(String harbor, String projectName, HarborClient client) {
+      String key = harbor + " " + projectName;
+      Lookup last = lookups.get(key);
+      if (last != null && last.at().plus(freshFor).isAfter(clock.instant())) {
+        return Optional.of(last.project());
+      }
+      synchronized (locks.computeIfAbsent(key, k -> new Object())) {
+        last = lookups.get(key);
+        Instant now = clock.instant();
+        if (last != null && last.at().plus(freshFor).isAfter(now)) {
+          return Optional.of(last.project());
+        }
+        Optional<Project> found = client.findProject(projectName);
+        lookups.values().removeIf(lookup -> !lookup.at().plus(freshFor).isAfter(now));
+        found.ifPresent(project -> lookups.put(key, new Lookup(now, project)));
+        return found;
       }
     }
 
@@ -124,9 +151,10 @@ public final class ListingHarborClient implements HarborClient {
     return delegate.systemInfo();
   }
 
+  /** Answered from a lookup of the project made less than {@code freshFor} ago, if any. */
   @Override
   public Optional<Project> findProject(String projectName) {
-    return delegate.findProject(projectName);
+    return listings.project(harbor, projectName, delegate);
   }
 
   @Override

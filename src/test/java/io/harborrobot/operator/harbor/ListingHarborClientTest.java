@@ -110,6 +110,21 @@ class ListingHarborClientTest {
   }
 
   @Test
+  void aProjectFoundIsRememberedForAWhileAndAMissingOneIsNot() {
+    for (int i = 0; i < 5; i++) {
+      assertThat(client.findProject("team")).isPresent();
+      assertThat(client.findProject("later")).isEmpty();
+    }
+    assertThat(requests("GET /api/v2.0/projects/{name}")).isEqualTo(1 + 5);
+
+    harbor.createProject("later");
+    assertThat(client.findProject("later")).isPresent();
+    clock.advance(FRESH_FOR);
+    assertThat(client.findProject("team")).isPresent();
+    assertThat(requests("GET /api/v2.0/projects/{name}")).isEqualTo(1 + 5 + 1 + 1);
+  }
+
+  @Test
   void aRobotTheListingDoesNotHoldIsReadFromHarbor() {
     client.getProjectRobot("team", ids.get(0));
     long created = harbor.createRobotByHand("team", "newer", Set.of("repository:pull"), 30);
