@@ -106,6 +106,10 @@ public final class OperatorRuntime implements AutoCloseable {
                   .withUseSSAToPatchPrimaryResource(false)
                   .withSSABasedCreateUpdateMatchForDependentResources(false)
                   .withCloseClientOnStop(false)
+                  // A pass writes a Secret several times; without comparing resourceVersions the
+                  // watch event of an earlier write evicts the newer version from JOSDK's
+                  // temporary cache, and the next pass writes from a stale one (a 409).
+                  .withParseResourceVersions(true)
                   // A copy keeps what did not fit the model, which the copy cannot re-read.
                   .withResourceCloner(keepingReadProblems(kubernetes.getKubernetesSerialization()))
                   // reconciles in flight finish before the Lease is given up (up to a bound)

@@ -3,6 +3,7 @@ package io.harborrobot.operator.reconciler;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.harborrobot.operator.api.v1alpha1.ClusterHarborConnection;
 import io.harborrobot.operator.api.v1alpha1.Condition;
@@ -178,11 +179,39 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
             context.getClient(),
             (namespace, name) -> serviceAccountSource.get(new ResourceID(name, namespace)),
             namespace -> serviceAccountSource.list(namespace).toList());
+    // A connection the informers do not hold is looked for in the API server before it is
+    // reported missing: it may be newer than the cache, or the informers already stopped while
+    // the operator shuts down and the last reconciles finish.
+    KubernetesClient client = context.getClient();
     resolver =
         new ConnectionResolver(
-            (namespace, name) -> connectionSource.get(new ResourceID(name, namespace)),
-            name -> clusterConnectionSource.get(new ResourceID(name)),
-            () -> clusterConnectionSource.list().toList(),
+            (namespace, name) ->
+                connectionSource
+                    .get(new ResourceID(name, namespace))
+                    .or(
+                        () ->
+                            Optional.ofNullable(
+                                client
+                                    .resources(HarborConnection.class)
+                                    .inNamespace(namespace)
+                                    .withName(name)
+                                    .get())),
+            name ->
+                clusterConnectionSource
+                    .get(new ResourceID(name))
+                    .or(
+                        () ->
+                            Optional.ofNullable(
+                                client
+                                    .resources(ClusterHarborConnection.class)
+                                    .withName(name)
+                                    .get())),
+            () -> {
+              List<ClusterHarborConnection> cached = clusterConnectionSource.list().toList();
+              return cached.isEmpty()
+                  ? client.resources(ClusterHarborConnection.class).list().getItems()
+                  : cached;
+            },
             // A namespace the informer has not seen yet is read from the API server: its labels
             // decide access, and "no labels" could match a rule written as an exclusion.
             name ->
