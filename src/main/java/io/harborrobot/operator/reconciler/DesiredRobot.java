@@ -8,6 +8,7 @@ import io.harborrobot.operator.api.v1alpha1.ProjectPermissions;
 import io.harborrobot.operator.harbor.Access;
 import io.harborrobot.operator.harbor.Robot;
 import io.harborrobot.operator.harbor.RobotCreate;
+import io.harborrobot.operator.harbor.RobotCreated;
 import io.harborrobot.operator.harbor.RobotPermission;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -124,6 +125,27 @@ public final class DesiredRobot {
   public RobotCreate toCreate(String token) {
     return new RobotCreate(
         robotName, creationMarker(token), level(), plan.createDuration(), permissionScopes());
+  }
+
+  /**
+   * The robot as Harbor holds it right after {@link #toCreate}: what was sent, with the id, full
+   * name, creation time and expiry Harbor answered, enabled (Harbor ignores disable on create).
+   * Reading it back would cost a request per new robot: the PUT that follows a create writes every
+   * field anyway, and a duration Harbor did not take as sent is read back after that PUT.
+   */
+  public Robot asCreated(RobotCreated created, String token) {
+    return new Robot(
+        created.id(),
+        created.name(),
+        creationMarker(token),
+        level(),
+        plan.createDuration(),
+        true,
+        false,
+        created.expiresAt(),
+        permissionScopes(),
+        created.creationTime(),
+        null);
   }
 
   /**

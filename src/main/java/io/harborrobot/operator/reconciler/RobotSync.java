@@ -145,7 +145,8 @@ public class RobotSync {
 
     boolean created = false;
     if (robot == null) {
-      RobotCreated response = create(desired, harbor, marks.get(CREATE_TOKEN));
+      String token = marks.get(CREATE_TOKEN);
+      RobotCreated response = create(desired, harbor, token);
       created = true;
       // Harbor generated its own secret; ours replaces it before anyone could use it.
       harbor.setRobotSecret(response.id(), RobotSecret.of(password));
@@ -179,7 +180,7 @@ public class RobotSync {
                 + cr.effectiveSecretName()
                 + " holds its credentials");
       }
-      robot = fetch(harbor, response.id());
+      robot = desired.asCreated(response, token);
     }
 
     // Record which robot is ours before anything else changes it: the PUT below replaces the

@@ -11,6 +11,7 @@ import io.harborrobot.operator.api.v1alpha1.RobotLevel;
 import io.harborrobot.operator.harbor.Access;
 import io.harborrobot.operator.harbor.Robot;
 import io.harborrobot.operator.harbor.RobotCreate;
+import io.harborrobot.operator.harbor.RobotCreated;
 import io.harborrobot.operator.harbor.RobotPermission;
 import java.time.Instant;
 import java.util.List;
@@ -179,5 +180,31 @@ class DesiredRobotTest {
     assertThat(desired.isNamed("robot$scanner")).isTrue();
     assertThat(desired.isNamed("robot$team-a+scanner")).as("a project robot's name").isFalse();
     assertThat(desired.isNamed("robot$x-scanner")).isFalse();
+  }
+
+  /**
+   * A robot just created is known from what was sent and what Harbor answered: its only drift is
+   * the creation marker in its description, which the PUT after a create replaces.
+   */
+  @Test
+  void aRobotJustCreatedDriftsOnlyInItsDescription() {
+    HarborRobot cr = pullRobot("team-a", "app");
+    cr.getSpec().setDurationDays(30);
+    DesiredRobot desired = DesiredRobot.of(cr);
+    java.time.OffsetDateTime created = NOW.atOffset(java.time.ZoneOffset.UTC);
+    RobotCreated response =
+        new RobotCreated(
+            7,
+            "robot$team-a+app",
+            null,
+            created,
+            NOW.plus(java.time.Duration.ofDays(30)).getEpochSecond());
+
+    Robot robot = desired.asCreated(response, "t-1");
+
+    assertThat(robot.id()).isEqualTo(7);
+    assertThat(robot.name()).isEqualTo("robot$team-a+app");
+    assertThat(robot.description()).isEqualTo(DesiredRobot.creationMarker("t-1"));
+    assertThat(desired.drift(robot, NOW)).containsExactly("description");
   }
 }
