@@ -215,13 +215,7 @@ public final class OperatorHarness implements AutoCloseable {
 
     /** How many reconciles of HarborRobots this instance started. */
     public double robotReconciles() {
-      return meters
-          .find("operator.sdk.reconciliations.started")
-          .tag("kind", "HarborRobot")
-          .counters()
-          .stream()
-          .mapToDouble(io.micrometer.core.instrument.Counter::count)
-          .sum();
+      return OperatorHarness.robotReconciles(meters);
     }
 
     @Override
@@ -229,6 +223,17 @@ public final class OperatorHarness implements AutoCloseable {
       runtime.close();
       client.close();
     }
+  }
+
+  /** How many reconciles of HarborRobots the operator whose metrics {@code meters} are started. */
+  public static double robotReconciles(io.micrometer.core.instrument.MeterRegistry meters) {
+    return meters
+        .find("operator.sdk.reconciliations.started")
+        .tag("kind", "HarborRobot")
+        .counters()
+        .stream()
+        .mapToDouble(io.micrometer.core.instrument.Counter::count)
+        .sum();
   }
 
   public void stopOperator() {

@@ -39,14 +39,7 @@ class SteadyStateIT {
   }
 
   private static double robotReconciles() {
-    return harness
-        .meters()
-        .find("operator.sdk.reconciliations.started")
-        .tag("kind", "HarborRobot")
-        .counters()
-        .stream()
-        .mapToDouble(io.micrometer.core.instrument.Counter::count)
-        .sum();
+    return OperatorHarness.robotReconciles(harness.meters());
   }
 
   private static Map<String, Integer> since(Map<String, Integer> before) {

@@ -163,15 +163,7 @@ class BadInputCatalogueIT {
     }
     String good = harness.newTeam();
 
-    long started = System.nanoTime();
-    for (Case c : cases) {
-      writeRaw((Map<String, Object>) retarget(c.robots().get(0), namespaces.get(c)));
-      if (c == cases.get(cases.size() / 2)) {
-        harness.create(pullRobot(good, "good"));
-      }
-    }
-    await().atMost(NORMAL_TIME).until(() -> isReady(harness.get(good, "good")));
-    Duration goodTook = Duration.ofNanos(System.nanoTime() - started);
+    Duration goodTook = writeRawWithAGoodRobotAmongThem(cases, namespaces, good);
 
     await()
         .atMost(Duration.ofSeconds(60))
@@ -245,15 +237,7 @@ class BadInputCatalogueIT {
     assertThat(robotOnConnection).hasSize(2);
     int harborRobotsBefore = harness.harbor().robots().size();
 
-    long started = System.nanoTime();
-    for (Case c : robotCases) {
-      writeRaw((Map<String, Object>) retarget(c.robots().get(0), namespaces.get(c)));
-      if (c == robotCases.get(robotCases.size() / 2)) {
-        harness.create(pullRobot(good, "good"));
-      }
-    }
-    await().atMost(NORMAL_TIME).until(() -> isReady(harness.get(good, "good")));
-    Duration goodTook = Duration.ofNanos(System.nanoTime() - started);
+    Duration goodTook = writeRawWithAGoodRobotAmongThem(robotCases, namespaces, good);
 
     await()
         .atMost(Duration.ofSeconds(60))
@@ -508,6 +492,24 @@ class BadInputCatalogueIT {
     return (namespace == null ? resources : resources.inNamespace(namespace))
         .resource(raw)
         .create();
+  }
+
+  /**
+   * Writes each case's HarborRobot, as it is, into its namespace, and a good robot in {@code good}
+   * halfway through; returns how long from the first write the good robot took to be Ready.
+   */
+  @SuppressWarnings("unchecked")
+  private static Duration writeRawWithAGoodRobotAmongThem(
+      List<Case> cases, Map<Case, String> namespaces, String good) {
+    long started = System.nanoTime();
+    for (Case c : cases) {
+      writeRaw((Map<String, Object>) retarget(c.robots().get(0), namespaces.get(c)));
+      if (c == cases.get(cases.size() / 2)) {
+        harness.create(pullRobot(good, "good"));
+      }
+    }
+    await().atMost(NORMAL_TIME).until(() -> isReady(harness.get(good, "good")));
+    return Duration.ofNanos(System.nanoTime() - started);
   }
 
   /** {@code document} with every string "team-a" (namespace, project) replaced by {@code team}. */

@@ -5,12 +5,10 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.generator.annotation.ValidationRule;
-import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Categories;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.ShortNames;
 import io.fabric8.kubernetes.model.annotation.Version;
-import java.util.List;
 
 /**
  * A Harbor instance that HarborRobots of several namespaces may use, as its access rules allow. The
@@ -40,20 +38,7 @@ import java.util.List;
     value = "!has(self.spec.caSecretRef) || has(self.spec.caSecretRef.__namespace__)",
     message = "caSecretRef.namespace is required for a ClusterHarborConnection")
 public class ClusterHarborConnection
-    extends CustomResource<ClusterHarborConnectionSpec, HarborConnectionStatus>
-    implements ReadProblems {
-
-  @JsonIgnore private List<String> readProblems = List.of();
-
-  @Override
-  public List<String> readProblems() {
-    return readProblems;
-  }
-
-  @Override
-  public void recordReadProblems(List<String> problems) {
-    readProblems = List.copyOf(problems);
-  }
+    extends TolerantResource<ClusterHarborConnectionSpec, HarborConnectionStatus> {
 
   /** Marks the ClusterHarborConnection used by HarborRobots that name no connection. */
   public static final String DEFAULT_ANNOTATION = "harborrobot.io/default-connection";

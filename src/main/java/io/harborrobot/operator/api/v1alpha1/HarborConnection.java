@@ -1,17 +1,14 @@
 package io.harborrobot.operator.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonClassDescription;
-import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Namespaced;
-import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Categories;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.ShortNames;
 import io.fabric8.kubernetes.model.annotation.Version;
-import java.util.List;
 
 /** A Harbor instance that HarborRobots in the same namespace may use. */
 @JsonDeserialize(using = TolerantDeserializer.ForHarborConnection.class)
@@ -40,18 +37,5 @@ import java.util.List;
     value = "!has(self.spec.caSecretRef) || !has(self.spec.caSecretRef.__namespace__)",
     message =
         "a HarborConnection reads its CA from its own namespace: remove caSecretRef.namespace")
-public class HarborConnection extends CustomResource<HarborConnectionSpec, HarborConnectionStatus>
-    implements Namespaced, ReadProblems {
-
-  @JsonIgnore private List<String> readProblems = List.of();
-
-  @Override
-  public List<String> readProblems() {
-    return readProblems;
-  }
-
-  @Override
-  public void recordReadProblems(List<String> problems) {
-    readProblems = List.copyOf(problems);
-  }
-}
+public class HarborConnection extends TolerantResource<HarborConnectionSpec, HarborConnectionStatus>
+    implements Namespaced {}

@@ -1,18 +1,15 @@
 package io.harborrobot.operator.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonClassDescription;
-import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Namespaced;
-import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Categories;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.ShortNames;
 import io.fabric8.kubernetes.model.annotation.Version;
-import java.util.List;
 
 /** A Harbor robot account and the Kubernetes Secret that carries its credentials. */
 @JsonDeserialize(using = TolerantDeserializer.ForHarborRobot.class)
@@ -54,21 +51,8 @@ import java.util.List;
         "!has(self.spec.project) || size(self.spec.project) + size(has(self.spec.robotName) ?"
             + " self.spec.robotName : self.metadata.name) < 255",
     message = "project and robot name together must be shorter than 255 characters")
-public class HarborRobot extends CustomResource<HarborRobotSpec, HarborRobotStatus>
-    implements Namespaced, ReadProblems {
-
-  @JsonIgnore private List<String> readProblems = List.of();
-
-  @Override
-  public List<String> readProblems() {
-    return readProblems;
-  }
-
-  @Override
-  public void recordReadProblems(List<String> problems) {
-    readProblems = List.copyOf(problems);
-  }
-
+public class HarborRobot extends TolerantResource<HarborRobotSpec, HarborRobotStatus>
+    implements Namespaced {
   public static final String GROUP = "harborrobot.io";
   public static final String VERSION = "v1alpha1";
 

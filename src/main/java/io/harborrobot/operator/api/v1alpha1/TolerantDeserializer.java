@@ -14,7 +14,6 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -32,7 +31,7 @@ import java.util.stream.Collectors;
  * status is the operator's own, and one written by a newer version is rewritten at the next
  * reconcile. Objects whose metadata cannot be read still fail, as they would anywhere.
  */
-public abstract class TolerantDeserializer<T extends CustomResource<?, ?> & ReadProblems>
+public abstract class TolerantDeserializer<T extends TolerantResource<?, ?>>
     extends StdDeserializer<T> {
 
   /** More fields set aside than this, and the rest of the spec is set aside in one go. */
