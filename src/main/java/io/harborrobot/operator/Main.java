@@ -2,6 +2,7 @@ package io.harborrobot.operator;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.harborrobot.operator.bench.BenchCommand;
 import io.harborrobot.operator.config.Durations;
 import io.harborrobot.operator.config.LeaderElection;
 import io.harborrobot.operator.config.OperatorConfig;
@@ -26,20 +27,20 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** The one entry point: {@code run} (default) and {@code sandbox}. */
+/** The one entry point: {@code run} (default), {@code sandbox} and {@code bench}. */
 @Command(
     name = "harbor-robot-operator",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Manages Harbor robot accounts and their Secrets from HarborRobot resources.",
-    subcommands = {Main.Run.class, Main.SandboxCommand.class})
+    subcommands = {Main.Run.class, Main.SandboxCommand.class, BenchCommand.class})
 public final class Main implements Callable<Integer> {
 
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));
   }
 
-  static CommandLine commandLine() {
+  public static CommandLine commandLine() {
     return new CommandLine(new Main())
         .registerConverter(Duration.class, Main::parseDuration)
         .setCaseInsensitiveEnumValuesAllowed(true);

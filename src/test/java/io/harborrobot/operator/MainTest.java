@@ -30,7 +30,7 @@ class MainTest {
     CommandLine cli = Main.commandLine();
     cli.setOut(new java.io.PrintWriter(out));
     assertThat(cli.execute("--help")).isZero();
-    assertThat(out.toString()).contains("run").contains("sandbox");
+    assertThat(out.toString()).contains("run").contains("sandbox").contains("bench");
   }
 
   private static Main.Run parseRun(String... args) {
