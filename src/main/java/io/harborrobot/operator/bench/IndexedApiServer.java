@@ -1,7 +1,6 @@
 package io.harborrobot.operator.bench;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReviewBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -20,7 +19,6 @@ import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.harborrobot.operator.sandbox.InMemoryKubernetes;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.URI;
@@ -111,7 +109,7 @@ final class IndexedApiServer implements AutoCloseable {
       throw new UncheckedIOException("cannot start the in-memory Kubernetes API", e);
     }
     IndexedApiServer api = new IndexedApiServer(server, crud);
-    api.installCrds();
+    InMemoryKubernetes.installCrds(api.client);
     return api;
   }
 
@@ -197,20 +195,6 @@ final class IndexedApiServer implements AutoCloseable {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  private void installCrds() {
-    for (String resource : InMemoryKubernetes.CRD_RESOURCES) {
-      try (InputStream in = getClass().getClassLoader().getResourceAsStream(resource)) {
-        if (in == null) {
-          throw new IllegalStateException(resource + " is missing from the classpath");
-        }
-        CustomResourceDefinition crd = Serialization.unmarshal(in, CustomResourceDefinition.class);
-        client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
     }
   }
 

@@ -107,7 +107,7 @@ public final class InMemoryKubernetes implements AutoCloseable {
     }
     answerRulesReviews(server);
     InMemoryKubernetes kubernetes = new InMemoryKubernetes(server, dispatcher);
-    kubernetes.installCrds();
+    installCrds(kubernetes.client);
     return kubernetes;
   }
 
@@ -664,9 +664,11 @@ public final class InMemoryKubernetes implements AutoCloseable {
     }
   }
 
-  private void installCrds() {
+  /** Installs this project's CRDs (as packaged) through {@code client}. */
+  public static void installCrds(KubernetesClient client) {
     for (String resource : CRD_RESOURCES) {
-      try (InputStream in = getClass().getClassLoader().getResourceAsStream(resource)) {
+      try (InputStream in =
+          InMemoryKubernetes.class.getClassLoader().getResourceAsStream(resource)) {
         if (in == null) {
           throw new IllegalStateException(resource + " is missing from the classpath");
         }
