@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.harborrobot.operator.OperatorHarness;
 import io.harborrobot.operator.api.v1alpha1.ClusterHarborConnection;
@@ -343,11 +344,19 @@ class BadInputCatalogueIT {
             .genericKubernetesResources(
                 HarborRobot.GROUP + "/" + HarborRobot.VERSION, "HarborRobot")
             .inNamespace(team);
-    GenericKubernetesResource raw = robots.withName("edited").get();
-    ((Map<String, Object>) raw.getAdditionalProperties().get("spec"))
-        .put("deletionPolicy", "Retain");
-    raw.getMetadata().setGeneration(raw.getMetadata().getGeneration() + 1);
-    robots.resource(raw).update();
+    // Read and write again when the operator's own status write came in between (a 409).
+    await()
+        .atMost(NORMAL_TIME)
+        .ignoreExceptionsInstanceOf(KubernetesClientException.class)
+        .until(
+            () -> {
+              GenericKubernetesResource raw = robots.withName("edited").get();
+              ((Map<String, Object>) raw.getAdditionalProperties().get("spec"))
+                  .put("deletionPolicy", "Retain");
+              raw.getMetadata().setGeneration(raw.getMetadata().getGeneration() + 1);
+              robots.resource(raw).update();
+              return true;
+            });
 
     HarborRobot reported = harness.awaitReason(team, "edited", "InvalidSpec");
     assertThat(OperatorHarness.ready(reported).orElseThrow().getMessage())
