@@ -7,6 +7,7 @@ import io.harborrobot.operator.config.Durations;
 import io.harborrobot.operator.config.LeaderElection;
 import io.harborrobot.operator.config.OperatorConfig;
 import io.harborrobot.operator.harbor.OkHttpHarborClientFactory;
+import io.harborrobot.operator.ops.CommonPool;
 import io.harborrobot.operator.ops.Health;
 import io.harborrobot.operator.ops.HttpEndpoints;
 import io.harborrobot.operator.ops.LogFormat;
@@ -37,6 +38,7 @@ import picocli.CommandLine.Option;
 public final class Main implements Callable<Integer> {
 
   public static void main(String[] args) {
+    CommonPool.ensureShared();
     System.exit(commandLine().execute(args));
   }
 

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -57,6 +58,15 @@ public final class ListingHarborClient implements HarborClient {
     private final Map<String, Lookup> lookups = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
 
+    /**
+     * Writes are numbered; a listing remembers the number current when its request went out, and
+     * leaves out the robots written since: its response may show them as they were before.
+     */
+    private final AtomicLong writes = new AtomicLong();
+
+    private final Map<Long, Long> lastWriteOf = new ConcurrentHashMap<>();
+    private final Map<String, Long> listingsUnderWay = new ConcurrentHashMap<>();
+
     /** A project's robots by id, as listed at {@code takenAt}. */
     private record Listing(Instant takenAt, Map<Long, Robot> robots) {}
 
@@ -84,23 +94,66 @@ public final class ListingHarborClient implements HarborClient {
           return current;
         }
         Instant takenAt = clock.instant();
-        // The project's id is kept while its listings find robots: it changes only when the
-        // project is deleted and created again, and the old id then lists nothing.
-        Optional<Project> project =
-            Optional.ofNullable(projects.get(key)).or(() -> project(harbor, projectName, client));
-        Map<Long, Robot> robots =
-            project.map(client::listProjectRobots).orElse(List.of()).stream()
-                .collect(Collectors.toMap(Robot::id, Function.identity(), (a, b) -> b));
-        Listing taken = new Listing(takenAt, Map.copyOf(robots));
-        if (robots.isEmpty()) {
-          projects.remove(key);
-        } else {
-          projects.put(key, project.get());
+        long writesBefore = listingStarts(key);
+        try {
+          return store(key, takenAt, list(harbor, projectName, client), writesBefore);
+        } finally {
+          listingEnded(key);
         }
+      }
+    }
+
+    /** The project's robots as Harbor lists them now. */
+    private List<Robot> list(String harbor, String projectName, HarborClient client) {
+      String key = harbor + " " + projectName;
+      // The project's id is kept while its listings find robots: it changes only when the
+      // project is deleted and created again, and the old id then lists nothing.
+      Optional<Project> project =
+          Optional.ofNullable(projects.get(key)).or(() -> project(harbor, projectName, client));
+      List<Robot> listed = project.map(client::listProjectRobots).orElse(List.of());
+      if (listed.isEmpty()) {
+        projects.remove(key);
+      } else {
+        projects.put(key, project.get());
+      }
+      return listed;
+    }
+
+    /**
+     * Keeps a listing, without the robots written since its request went out. Under the same lock
+     * as {@link #forget}: a write that ends meanwhile either is seen here or finds the listing.
+     */
+    private Listing store(String key, Instant takenAt, List<Robot> listed, long writesBefore) {
+      synchronized (lastWriteOf) {
+        Listing taken =
+            new Listing(
+                takenAt,
+                listed.stream()
+                    .filter(robot -> lastWriteOf.getOrDefault(robot.id(), 0L) <= writesBefore)
+                    .collect(
+                        Collectors.toUnmodifiableMap(Robot::id, Function.identity(), (a, b) -> b)));
         // Listings nobody read for a while (a connection or its robots gone) go.
         byProject.values().removeIf(listing -> !isFresh(listing));
         byProject.put(key, taken);
         return taken;
+      }
+    }
+
+    /** A listing's request is about to go out: the number of the last write before it. */
+    private long listingStarts(String key) {
+      synchronized (lastWriteOf) {
+        long writesBefore = writes.get();
+        listingsUnderWay.put(key, writesBefore);
+        return writesBefore;
+      }
+    }
+
+    /** Writes no listing under way started before are of no more interest. */
+    private void listingEnded(String key) {
+      synchronized (lastWriteOf) {
+        listingsUnderWay.remove(key);
+        long oldest = listingsUnderWay.values().stream().min(Long::compare).orElse(writes.get());
+        lastWriteOf.values().removeIf(write -> write <= oldest);
       }
     }
 
@@ -131,8 +184,18 @@ public final class ListingHarborClient implements HarborClient {
       return listing != null && listing.takenAt().plus(freshFor).isAfter(clock.instant());
     }
 
-    /** Removes a robot from every listing: it is read from Harbor again. */
+    /**
+     * A write to the robot ended: it is taken out of every listing, including those under way, and
+     * read from Harbor again.
+     */
     private void forget(long id) {
+      synchronized (lastWriteOf) {
+        lastWriteOf.put(id, writes.incrementAndGet());
+        forgetListed(id);
+      }
+    }
+
+    private void forgetListed(long id) {
       byProject.replaceAll(
           (project, listing) ->
               listing.robots().containsKey(id)

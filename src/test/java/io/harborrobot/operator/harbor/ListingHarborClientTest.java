@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.harborrobot.operator.TestClock;
 import io.harborrobot.operator.sandbox.HarborEmulator;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -15,6 +16,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -59,11 +61,12 @@ class ListingHarborClientTest {
   /** A client as a new session of the connection makes it. */
   private ListingHarborClient newClient() {
     return new ListingHarborClient(
-        factory.create(
-            new HarborEndpoint(
-                harbor.baseUrl(), "admin", RobotSecret.of("Harbor12345"), null, false)),
-        listings,
-        "harbor " + harbor.baseUrl());
+        factory.create(endpoint()), listings, "harbor " + harbor.baseUrl());
+  }
+
+  private HarborEndpoint endpoint() {
+    return new HarborEndpoint(
+        harbor.baseUrl(), "admin", RobotSecret.of("Harbor12345"), null, false);
   }
 
   private int requests(String route) {
@@ -171,5 +174,41 @@ class ListingHarborClientTest {
     assertThat(routes.get("GET /api/v2.0/projects/{name}"))
         .as("the project's id is kept")
         .isEqualTo(1);
+  }
+
+  @Test
+  void aWriteThatEndsWhileTheProjectIsListedIsReadBackFromHarbor() {
+    long id = ids.get(0);
+    Robot before = client.getProjectRobot("team", id).orElseThrow();
+    clock.advance(FRESH_FOR);
+    // The next listing's response holds the robot as it was; the operator's own PUT of it ends
+    // before that response is kept, as when another robot's reconcile lists the project while
+    // this one's update is on its way.
+    AtomicReference<ListingHarborClient> listingClient = new AtomicReference<>();
+    HarborClient real = factory.create(endpoint());
+    HarborClient writeDuringListing =
+        (HarborClient)
+            Proxy.newProxyInstance(
+                HarborClient.class.getClassLoader(),
+                new Class<?>[] {HarborClient.class},
+                (proxy, method, args) -> {
+                  Object result = method.invoke(real, args);
+                  if (method.getName().equals("listProjectRobots")) {
+                    listingClient.get().updateRobot(before.withDescription("updated meanwhile"));
+                  }
+                  return result;
+                });
+    listingClient.set(
+        new ListingHarborClient(writeDuringListing, listings, "harbor " + harbor.baseUrl()));
+
+    assertThat(listingClient.get().getProjectRobot("team", id))
+        .get()
+        .extracting(Robot::description)
+        .as("not the description the listing's response showed")
+        .isEqualTo("updated meanwhile");
+    assertThat(listingClient.get().getProjectRobot("team", ids.get(1)))
+        .as("the others are answered from that listing")
+        .isPresent();
+    assertThat(requests(GET_BY_ID)).isEqualTo(1);
   }
 }
