@@ -91,6 +91,14 @@ public class CredentialSecretStore {
         .ifPresent(s -> client.secrets().resource(s).delete());
   }
 
+  /**
+   * Deletes a Secret this pass created, as it was written: a change since (someone else's, or
+   * another pass's) keeps it.
+   */
+  public void deleteCreated(Secret created) {
+    client.secrets().resource(created).lockResourceVersion().delete();
+  }
+
   private static boolean matches(Secret current, Secret desired) {
     return Objects.equals(current.getType(), desired.getType())
         && Objects.equals(current.getData(), desired.getData())

@@ -466,14 +466,16 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
       deleteOwnedSecret(cr);
       return DeleteControl.defaultDelete();
     }
-    if (!sync.mayOwnRobot(cr)) {
-      // Nothing was ever created for this resource (or recorded as under way): Harbor has
-      // nothing of it, so a missing connection or an invalid spec must not hold the deletion up.
-      deleteOwnedSecret(cr);
-      return DeleteControl.defaultDelete();
-    }
     try {
-      Optional<HarborSession> usable = sessionForCleanup(cr);
+      boolean recorded = sync.mayOwnRobot(cr);
+      Optional<HarborSession> usable =
+          recorded ? sessionForCleanup(cr) : sessionForUnrecordedCreate(cr);
+      if (!recorded && usable.isEmpty()) {
+        // Nothing was ever created for this resource: a missing connection or an invalid spec
+        // must not hold the deletion up.
+        deleteOwnedSecret(cr);
+        return DeleteControl.defaultDelete();
+      }
       if (usable.isEmpty()) {
         // Access was withdrawn: the operator makes no request for this namespace any more, not
         // even a deletion. The robot stays in Harbor for an administrator to remove.
@@ -517,6 +519,25 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
         LOG.warn("{}: could not update status while deleting: {}", who, statusFailure.getMessage());
       }
       return DeleteControl.noFinalizerRemoval().rescheduleAfter(retryBackoff);
+    }
+  }
+
+  /**
+   * For a resource that recorded nothing: a create is sent before its Secret is written, so when
+   * the operator stopped in between, Harbor holds a robot carrying this resource's token that only
+   * a lookup finds. The session to look with, or empty when the spec could not have reached Harbor
+   * (invalid, no usable connection, not allowed).
+   */
+  private Optional<HarborSession> sessionForUnrecordedCreate(HarborRobot cr) {
+    if (!SpecValidator.problems(cr).isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      ResolvedConnection connection = resolver.resolve(cr);
+      resolver.checkAccess(cr, connection);
+      return Optional.of(sessions.sessionFor(cr, connection));
+    } catch (ReconcileProblem p) {
+      return Optional.empty();
     }
   }
 

@@ -30,7 +30,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 
 /**
  * Brings one HarborRobot's robot and Secret to the desired state. The order of steps is what keeps
@@ -85,8 +84,21 @@ public class RobotSync {
     Map<String, String> marks = bookkeeping(source);
     boolean robotWasRecorded = !recordedRobotIds(cr, marks).isEmpty();
 
-    // 2. Find the robot this resource owns; null means it has to be created.
-    Found found = locate(cr, desired, harbor, marks, true);
+    // 2. Find the robot this resource owns; null means it has to be created. A resource that
+    //    recorded nothing (no robot, no create under way) has none: it goes straight to the create,
+    //    and Harbor's 409 tells when the name is taken. Once a conflict is reported, the name is
+    //    looked up instead: a resync does not send Harbor a create bound to fail.
+    boolean createFirst =
+        !robotWasRecorded && !marks.containsKey(CREATE_TOKEN) && !conflictReported(cr);
+    Found found;
+    if (createFirst) {
+      if (!desired.system()) {
+        requireProject(harbor, desired.project());
+      }
+      found = null;
+    } else {
+      found = locate(cr, desired, harbor, marks, true);
+    }
     Robot robot = found == null ? null : found.robot();
 
     // 3. Decide the password and persist it (and, before a create, a token that will mark the
@@ -135,24 +147,44 @@ public class RobotSync {
     if (robot == null) {
       // The same token for every attempt until one succeeds: an earlier POST that timed out may
       // still land after this one, and its robot must be recognised as ours too.
-      marks.putIfAbsent(CREATE_TOKEN, UUID.randomUUID().toString());
+      marks.putIfAbsent(CREATE_TOKEN, createToken(cr));
     }
     String previousUsername =
         source == null
             ? null
             : CredentialSecrets.credential(source).map(Credential::username).orElse(null);
-    secret = pass.write(secret, usernameGuess(cr, source, desired), password, pending, marks);
+    if (robot != null || !createFirst) {
+      secret = pass.write(secret, usernameGuess(cr, source, desired), password, pending, marks);
+    }
 
     boolean created = false;
+    RobotCreated response = null;
     if (robot == null) {
+      try {
+        response = create(desired, harbor, marks.get(CREATE_TOKEN));
+      } catch (ReconcileProblem taken) {
+        if (!createFirst || !Reasons.ROBOT_CONFLICT.equals(taken.reason())) {
+          throw taken;
+        }
+        // The name is taken: by a create of ours whose answer was lost (it carries our token),
+        // by a robot to adopt, or by someone else's (reported; nothing was written for it).
+        found = locate(cr, desired, harbor, marks, true);
+        if (found == null) {
+          throw taken;
+        }
+        robot = found.robot();
+      }
+    }
+    if (response != null) {
       String token = marks.get(CREATE_TOKEN);
-      RobotCreated response = create(desired, harbor, token);
       created = true;
+      // Harbor generated its own secret; ours replaces it before anyone could use it, and is
+      // recorded first, with the robot's id.
+      marks.put(ROBOT_ID, Long.toString(response.id()));
+      secret = pass.write(secret, response.name(), password, null, marks);
       // Harbor generated its own secret; ours replaces it before anyone could use it.
       harbor.setRobotSecret(response.id(), RobotSecret.of(password));
-      marks.put(ROBOT_ID, Long.toString(response.id()));
       applied(marks, response.id(), password);
-      secret = pass.write(secret, response.name(), password, null, marks);
       if (robotWasRecorded) {
         pass.repaired(
             RobotMetrics.Repair.ROBOT_DELETED,
@@ -286,17 +318,29 @@ public class RobotSync {
               + " (its name prefix changed); rewrote the username in Secret "
               + cr.effectiveSecretName());
     }
-    secret = pass.write(secret, robot.name(), password, null, marks);
+    // Written once, after the check below: nothing Harbor is asked from here on depends on it,
+    // unless the check finds the credential revoked, and then it writes the new one first.
+    pass.holds(secret, robot.name(), password);
 
     // 7. The stored credential must log in to the registry, checked after every change and on
     //    schedule. Refused although Harbor holds the robot as we set it: its secret was changed
     //    in Harbor (a "Refresh secret" by hand), so it counts as revoked and gets a new one.
-    if (robot.isDisabled()) {
-      // Nothing to check (a disabled robot cannot log in), and nothing due later either.
-      checks.forget(cr.getMetadata().getUid());
-    } else {
-      verify(cr, pass, harbor, robot, secret, password, marks);
+    try {
+      if (robot.isDisabled()) {
+        // Nothing to check (a disabled robot cannot log in), and nothing due later either.
+        checks.forget(cr.getMetadata().getUid());
+      } else {
+        verify(cr, pass, harbor, robot, password, marks);
+      }
+    } catch (RuntimeException e) {
+      try {
+        pass.flush(marks);
+      } catch (RuntimeException writeFailure) {
+        e.addSuppressed(writeFailure);
+      }
+      throw e;
     }
+    pass.flush(marks);
 
     Instant rotatedAt = rotatedAt(pass.secret(), marks);
     return new Outcome(
@@ -319,7 +363,6 @@ public class RobotSync {
       Pass pass,
       HarborClient harbor,
       Robot robot,
-      Secret secret,
       String password,
       Map<String, String> marks) {
     String uid = cr.getMetadata().getUid();
@@ -329,7 +372,7 @@ public class RobotSync {
       return;
     }
     if (login(harbor, robot, password)) {
-      accepted(pass, secret, robot, password, marks, uid, credential);
+      accepted(marks, uid, credential);
       return;
     }
     // Only a credential the registry accepted before can have had its secret changed in Harbor.
@@ -337,10 +380,10 @@ public class RobotSync {
     // reported, not "repaired" with a new secret at every restart.
     if (credential.equals(marks.get(VERIFIED))) {
       password = newPassword(marks);
-      secret = pass.write(secret, robot.name(), password, null, marks);
+      pass.write(pass.secret(), robot.name(), password, null, marks);
       harbor.setRobotSecret(robot.id(), RobotSecret.of(password));
       applied(marks, robot.id(), password);
-      secret = pass.write(secret, robot.name(), password, null, marks);
+      pass.write(pass.secret(), robot.name(), password, null, marks);
       pass.repaired(
           RobotMetrics.Repair.SECRET_REFRESHED_IN_HARBOR,
           "The registry refused the credential in Secret "
@@ -351,7 +394,7 @@ public class RobotSync {
               + " and stored it");
       credential = credentialKey(robot, password);
       if (login(harbor, robot, password)) {
-        accepted(pass, secret, robot, password, marks, uid, credential);
+        accepted(marks, uid, credential);
         return;
       }
     }
@@ -365,20 +408,13 @@ public class RobotSync {
         true);
   }
 
-  /** The registry accepted the credential: remember when, and in the Secret that it did. */
-  private void accepted(
-      Pass pass,
-      Secret secret,
-      Robot robot,
-      String password,
-      Map<String, String> marks,
-      String uid,
-      String credential) {
+  /**
+   * The registry accepted the credential: remember when, and in the Secret (by the pass's last
+   * write) that it did.
+   */
+  private void accepted(Map<String, String> marks, String uid, String credential) {
     checks.record(uid, credential, clock.instant(), true);
-    if (!credential.equals(marks.get(VERIFIED))) {
-      marks.put(VERIFIED, credential);
-      pass.write(secret, robot.name(), password, null, marks);
-    }
+    marks.put(VERIFIED, credential);
   }
 
   private boolean login(HarborClient harbor, Robot robot, String password) {
@@ -450,6 +486,8 @@ public class RobotSync {
     private final HarborRobot cr;
     private final HarborSession session;
     private Secret secret;
+    private String heldUsername;
+    private String heldPassword;
     private String reason;
     private String message;
 
@@ -458,12 +496,29 @@ public class RobotSync {
       this.session = session;
     }
 
+    /**
+     * From now on the Secret is to hold this credential (and no pending one); {@link #flush} writes
+     * it. {@code current} is the Secret as last read or written.
+     */
+    void holds(Secret current, String username, String password) {
+      secret = current;
+      heldUsername = username;
+      heldPassword = password;
+    }
+
+    /** Writes what the Secret is to hold with {@code marks}; nothing when it already does. */
+    Secret flush(Map<String, String> marks) {
+      return write(secret, heldUsername, heldPassword, null, marks);
+    }
+
     Secret write(
         Secret current,
         String username,
         String password,
         String pendingPassword,
         Map<String, String> marks) {
+      heldUsername = username;
+      heldPassword = password;
       secret =
           secrets.write(
               cr,
@@ -577,16 +632,17 @@ public class RobotSync {
     if (knownIds.contains(found.id())) {
       return new Found(found, false);
     }
-    String token = marks.get(CREATE_TOKEN);
-    if (token != null && DesiredRobot.creationMarker(token).equals(found.description())) {
-      events.normal(
-          cr,
-          Reasons.RECOVERED,
-          "Found robot "
-              + found.name()
-              + " (id "
-              + found.id()
-              + ") that this resource was creating when it was interrupted; taking it over");
+    if (createdByThisResource(cr, marks, found)) {
+      if (mayAdopt) {
+        events.normal(
+            cr,
+            Reasons.RECOVERED,
+            "Found robot "
+                + found.name()
+                + " (id "
+                + found.id()
+                + ") that this resource was creating when it was interrupted; taking it over");
+      }
       return new Found(found, false);
     }
     if (mayAdopt && Boolean.TRUE.equals(cr.getSpec().getAdoptExisting())) {
@@ -611,6 +667,36 @@ public class RobotSync {
             + " cluster), set spec.adoptExisting: true to take it over; its secret will be"
             + " replaced",
         false);
+  }
+
+  private static boolean conflictReported(HarborRobot cr) {
+    return cr.getStatus() != null
+        && Conditions.find(cr.getStatus().getConditions(), Conditions.READY)
+            .filter(ready -> Reasons.ROBOT_CONFLICT.equals(ready.getReason()))
+            .isPresent();
+  }
+
+  /**
+   * Whether the robot carries the token of a create of this resource: the one recorded as under
+   * way, or its uid, which every create of this operator's since carries and which needs nothing
+   * recorded (a create is sent before the Secret is written).
+   */
+  private static boolean createdByThisResource(
+      HarborRobot cr, Map<String, String> marks, Robot robot) {
+    String recorded = marks.get(CREATE_TOKEN);
+    return (recorded != null && DesiredRobot.creationMarker(recorded).equals(robot.description()))
+        || DesiredRobot.creationMarker(createToken(cr)).equals(robot.description());
+  }
+
+  /**
+   * The token a create of this resource carries in the robot's description until the PUT that
+   * follows it: the resource's uid, the same for every attempt and known to every pass.
+   */
+  private static String createToken(HarborRobot cr) {
+    String uid = cr.getMetadata().getUid();
+    return uid != null
+        ? uid
+        : "unsaved " + cr.getMetadata().getNamespace() + "/" + cr.getMetadata().getName();
   }
 
   private static RobotCreated create(DesiredRobot desired, HarborClient harbor, String token) {
