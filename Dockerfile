@@ -34,6 +34,7 @@ USER 65532:65532
 EXPOSE 8080
 
 # The heap follows the container's memory limit (75 % of it); an OutOfMemoryError ends the process
-# so that Kubernetes restarts it instead of leaving it half alive; no hsperfdata file in /tmp.
+# so that Kubernetes restarts it instead of leaving it half alive; no hsperfdata file in /tmp;
+# the C1 compiler only (the C2 compiler took half the CPU of a cold start: docs/performance.md).
 # No arguments runs the operator (`run`); its options come from environment variables.
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-XX:-UsePerfData", "-jar", "/app/harbor-robot-operator.jar"]
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1", "-jar", "/app/harbor-robot-operator.jar"]

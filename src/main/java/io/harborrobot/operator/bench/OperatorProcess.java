@@ -30,10 +30,15 @@ final class OperatorProcess implements AutoCloseable {
 
   /**
    * The image's JVM flags (Dockerfile ENTRYPOINT, and the Jib profile of the pom): the heap is 75 %
-   * of the memory the JVM sees, an OutOfMemoryError ends the process, no hsperfdata file.
+   * of the memory the JVM sees, an OutOfMemoryError ends the process, no hsperfdata file, the C1
+   * compiler only.
    */
   static final List<String> IMAGE_JVM_FLAGS =
-      List.of("-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-XX:-UsePerfData");
+      List.of(
+          "-XX:MaxRAMPercentage=75",
+          "-XX:+ExitOnOutOfMemoryError",
+          "-XX:-UsePerfData",
+          "-XX:TieredStopAtLevel=1");
 
   /**
    * Below this much memory the JVM does not consider itself on a "server-class machine" and picks

@@ -15,6 +15,7 @@ import io.harborrobot.operator.reconciler.HarborConnectionReconciler;
 import io.harborrobot.operator.reconciler.HarborRobotReconciler;
 import io.harborrobot.operator.reconciler.HarborSessions;
 import io.harborrobot.operator.reconciler.RobotMetrics;
+import io.harborrobot.operator.reconciler.SpecValidator;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.Cloner;
 import io.javaoperatorsdk.operator.api.monitoring.AggregatedMetrics;
@@ -195,6 +196,10 @@ public final class OperatorRuntime implements AutoCloseable {
     operator.register(
         new ClusterHarborConnectionReconciler(connectionChecks),
         o -> o.withRetry(retry).watchingAllNamespaces());
+    // While the informers sync: the first robots need not wait for the rule checker's set-up.
+    Thread warmUp = new Thread(SpecValidator::warmUp, "spec-validator-warm-up");
+    warmUp.setDaemon(true);
+    warmUp.start();
     operator.start();
     return new OperatorRuntime(
         operator,

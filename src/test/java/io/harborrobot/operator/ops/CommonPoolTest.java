@@ -13,9 +13,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The common pool, in a JVM that sees 2 CPUs as a container limit makes it see them: without
- * {@link CommonPool#ensureShared()} every asynchronous step starts a thread of its own, with it
- * they run on the pool's threads.
+ * The common pool, in a JVM that sees 2 CPUs as a container limit makes it see them: without {@link
+ * CommonPool#ensureShared()} every asynchronous step starts a thread of its own, with it they run
+ * on the pool's threads.
  */
 class CommonPoolTest {
 

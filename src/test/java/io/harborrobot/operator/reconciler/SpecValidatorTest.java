@@ -141,4 +141,9 @@ class SpecValidatorTest {
     robot.getSpec().setPermissions(List.of(permissions));
     return robot;
   }
+
+  @Test
+  void theWarmUpRobotIsValid() {
+    assertThat(SpecValidator.warmUp()).isEmpty();
+  }
 }
