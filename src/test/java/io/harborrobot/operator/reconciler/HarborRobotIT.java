@@ -17,6 +17,7 @@ import io.harborrobot.operator.sandbox.EmulatedRobot;
 import io.harborrobot.operator.sandbox.ExchangeObserver;
 import io.harborrobot.operator.sandbox.HarborEmulator;
 import io.harborrobot.operator.secret.CredentialSecrets;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
@@ -85,6 +86,14 @@ class HarborRobotIT {
             });
     assertThat(harness.dockerConfigLogsIn(secret)).isTrue();
     assertThat(events(team, "app-pull")).extracting(Event::getReason).contains("Created");
+    // The last write names the version it replaced: the operator's informer knows its watch event
+    // as the operator's own, even when it comes before the write's response.
+    assertThat(secret.getMetadata().getAnnotations())
+        .hasEntrySatisfying(
+            InformerEventSource.PREVIOUS_ANNOTATION_KEY,
+            previous ->
+                assertThat(Long.parseLong(previous.substring(previous.indexOf(',') + 1)))
+                    .isLessThan(Long.parseLong(secret.getMetadata().getResourceVersion())));
   }
 
   @Test
