@@ -35,6 +35,7 @@ public class HarborSessions {
   private final Duration credentialsMaxAge;
   private final Map<String, Entry> sessions = new ConcurrentHashMap<>();
   private final Map<String, String> lastByRobot = new ConcurrentHashMap<>();
+  private final Map<String, Object> renewals = new ConcurrentHashMap<>();
 
   private record Entry(String connectionVersion, Instant createdAt, HarborSession session) {}
 
@@ -59,16 +60,28 @@ public class HarborSessions {
     requireUsable(connection);
     String key = connection.key();
     Entry entry = sessions.get(key);
-    Instant now = clock.instant();
-    if (entry == null
-        || !entry.connectionVersion().equals(specVersion(connection))
-        || !entry.createdAt().plus(credentialsMaxAge).isAfter(now)) {
-      entry = new Entry(specVersion(connection), now, open(connection));
-      sessions.put(key, entry);
-      forgetUnused(now);
+    if (!current(entry, connection)) {
+      // One reconcile renews the session; the others of the connection that find it due at the
+      // same moment (a resync wave of thousands of robots) wait for it instead of each reading
+      // the credentials and asking Harbor's systeminfo.
+      synchronized (renewals.computeIfAbsent(key, k -> new Object())) {
+        entry = sessions.get(key);
+        if (!current(entry, connection)) {
+          Instant now = clock.instant();
+          entry = new Entry(specVersion(connection), now, open(connection));
+          sessions.put(key, entry);
+          forgetUnused(now);
+        }
+      }
     }
     lastByRobot.put(robotKey(robot), key);
     return entry.session();
+  }
+
+  private boolean current(Entry entry, ResolvedConnection connection) {
+    return entry != null
+        && entry.connectionVersion().equals(specVersion(connection))
+        && entry.createdAt().plus(credentialsMaxAge).isAfter(clock.instant());
   }
 
   /**
