@@ -526,7 +526,8 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
    * For a resource that recorded nothing: a create is sent before its Secret is written, so when
    * the operator stopped in between, Harbor holds a robot carrying this resource's token that only
    * a lookup finds. The session to look with, or empty when the spec could not have reached Harbor
-   * (invalid, no usable connection, not allowed).
+   * (invalid, no usable connection, not allowed) or Harbor cannot be reached now: the deletion is
+   * not held up for a robot that almost certainly does not exist.
    */
   private Optional<HarborSession> sessionForUnrecordedCreate(HarborRobot cr) {
     if (!SpecValidator.problems(cr).isEmpty()) {

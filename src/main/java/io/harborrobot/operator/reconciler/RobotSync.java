@@ -101,8 +101,9 @@ public class RobotSync {
     }
     Robot robot = found == null ? null : found.robot();
 
-    // 3. Decide the password and persist it (and, before a create, a token that will mark the
-    //    robot as ours) before Harbor depends on it. A password whose fingerprint matches neither
+    // 3. Decide the password and persist it before Harbor depends on it (for a new robot, right
+    //    after the create, whose own generated secret is never used; a create retried after an
+    //    earlier attempt records its token first). A password whose fingerprint matches neither
     //    what Harbor holds nor what we were about to set was not written by us: replace it (the
     //    credential is broken anyway). A rotation replaces a working password, so its new one
     //    waits aside ("pending") until Harbor has it. Anything persisted but not yet applied is
@@ -182,7 +183,6 @@ public class RobotSync {
       // recorded first, with the robot's id.
       marks.put(ROBOT_ID, Long.toString(response.id()));
       secret = pass.write(secret, response.name(), password, null, marks);
-      // Harbor generated its own secret; ours replaces it before anyone could use it.
       harbor.setRobotSecret(response.id(), RobotSecret.of(password));
       applied(marks, response.id(), password);
       if (robotWasRecorded) {
