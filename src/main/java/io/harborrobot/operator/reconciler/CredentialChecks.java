@@ -28,13 +28,23 @@ public final class CredentialChecks {
     return period;
   }
 
+  /**
+   * How early a scheduled check may be made: a twentieth of the period. Checks ride on resyncs,
+   * which come one period apart; a check made late in one reconcile is otherwise not yet due, by a
+   * few milliseconds, in the reconcile one period later, and waits a whole period more (the bench
+   * saw 14 to 19 % of checks skipped that way when the two periods were equal).
+   */
+  Duration tolerance() {
+    return period.dividedBy(20);
+  }
+
   /** Whether the credential of resource {@code uid} should be checked at {@code now}. */
   boolean due(String uid, String credential, Instant now) {
     Check last = byResource.get(uid);
     return last == null
         || !last.credential().equals(credential)
         || !last.accepted()
-        || !now.isBefore(last.at().plus(period));
+        || !now.plus(tolerance()).isBefore(last.at().plus(period));
   }
 
   /** The last check of exactly this credential, if any. */
