@@ -100,11 +100,15 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
   public List<EventSource<?, HarborRobot>> prepareEventSources(
       EventSourceContext<HarborRobot> context) {
     // Only Secrets labelled as ours are watched and cached; the cluster's other Secrets are not.
+    // A credential Secret appearing is news for no robot: it is the operator's own create, or one
+    // of the informer's initial list, which at start-up re-queued every robot already being
+    // reconciled for a second pass. Its changes and its deletion are news.
     secretSource =
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Secret.class, HarborRobot.class)
                 .withName("credential-secrets")
                 .withLabelSelector(CredentialSecrets.MANAGED_SELECTOR)
+                .withOnAddFilter(secret -> false)
                 .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(HarborRobot.class))
                 .build(),
             context);
