@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -323,14 +322,7 @@ public final class OperatorHarness implements AutoCloseable {
     client()
         .secrets()
         .inNamespace(team)
-        .resource(
-            new SecretBuilder()
-                .withNewMetadata()
-                .withName("harbor-admin")
-                .endMetadata()
-                .withStringData(
-                    Map.of("username", Sandbox.ADMIN_USER, "password", Sandbox.ADMIN_PASSWORD))
-                .build())
+        .resource(Sandbox.adminCredentials("harbor-admin"))
         .create();
     HarborConnection harborConnection = new HarborConnection();
     harborConnection.getMetadata().setName("harbor");
@@ -387,14 +379,7 @@ public final class OperatorHarness implements AutoCloseable {
     client()
         .secrets()
         .inNamespace(OPERATOR_NAMESPACE)
-        .resource(
-            new SecretBuilder()
-                .withNewMetadata()
-                .withName(name + "-admin")
-                .endMetadata()
-                .withStringData(
-                    Map.of("username", Sandbox.ADMIN_USER, "password", Sandbox.ADMIN_PASSWORD))
-                .build())
+        .resource(Sandbox.adminCredentials(name + "-admin"))
         .createOr(existing -> existing.update());
     ClusterHarborConnection connection = new ClusterHarborConnection();
     connection.getMetadata().setName(name);

@@ -129,14 +129,7 @@ final class BenchWorld implements AutoCloseable {
     api.client()
         .secrets()
         .inNamespace(OPERATOR_NAMESPACE)
-        .resource(
-            new SecretBuilder()
-                .withNewMetadata()
-                .withName(CONNECTION + "-harbor-admin")
-                .endMetadata()
-                .withStringData(
-                    Map.of("username", Sandbox.ADMIN_USER, "password", Sandbox.ADMIN_PASSWORD))
-                .build())
+        .resource(Sandbox.adminCredentials(CONNECTION + "-harbor-admin"))
         .create();
     ClusterHarborConnection connection = new ClusterHarborConnection();
     connection.getMetadata().setName(CONNECTION);

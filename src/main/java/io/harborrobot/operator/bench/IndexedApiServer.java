@@ -1,7 +1,6 @@
 package io.harborrobot.operator.bench;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReviewBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -272,18 +271,7 @@ final class IndexedApiServer implements AutoCloseable {
               .startsWith("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews")) {
         return new MockResponse()
             .setResponseCode(201)
-            .setBody(
-                Serialization.asJson(
-                    new SelfSubjectRulesReviewBuilder()
-                        .withNewStatus()
-                        .withIncomplete(false)
-                        .addNewResourceRule()
-                        .withApiGroups("*")
-                        .withResources("*")
-                        .withVerbs("*")
-                        .endResourceRule()
-                        .endStatus()
-                        .build()));
+            .setBody(Serialization.asJson(InMemoryKubernetes.everythingAllowed()));
       }
       return crud.dispatch(request);
     }

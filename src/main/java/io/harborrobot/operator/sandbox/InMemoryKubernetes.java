@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Status;
 import io.fabric8.kubernetes.api.model.StatusBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReview;
 import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReviewBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
@@ -121,20 +122,22 @@ public final class InMemoryKubernetes implements AutoCloseable {
         .expect()
         .post()
         .withPath("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews")
-        .andReply(
-            201,
-            request ->
-                new SelfSubjectRulesReviewBuilder()
-                    .withNewStatus()
-                    .withIncomplete(false)
-                    .addNewResourceRule()
-                    .withApiGroups("*")
-                    .withResources("*")
-                    .withVerbs("*")
-                    .endResourceRule()
-                    .endStatus()
-                    .build())
+        .andReply(201, request -> everythingAllowed())
         .always();
+  }
+
+  /** The answer to a SelfSubjectRulesReview: the operator may do everything. */
+  public static SelfSubjectRulesReview everythingAllowed() {
+    return new SelfSubjectRulesReviewBuilder()
+        .withNewStatus()
+        .withIncomplete(false)
+        .addNewResourceRule()
+        .withApiGroups("*")
+        .withResources("*")
+        .withVerbs("*")
+        .endResourceRule()
+        .endStatus()
+        .build();
   }
 
   public KubernetesClient client() {

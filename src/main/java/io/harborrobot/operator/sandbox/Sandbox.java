@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.harborrobot.operator.api.v1alpha1.Condition;
 import io.harborrobot.operator.api.v1alpha1.HarborRobot;
@@ -27,6 +28,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeSet;
@@ -50,6 +52,16 @@ public final class Sandbox implements AutoCloseable {
   public static final String ADMIN_USER = "admin";
 
   public static final String ADMIN_PASSWORD = "Harbor12345";
+
+  /** A credentials Secret named {@code name} with the emulator's admin user, for a connection. */
+  public static Secret adminCredentials(String name) {
+    return new SecretBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .endMetadata()
+        .withStringData(Map.of("username", ADMIN_USER, "password", ADMIN_PASSWORD))
+        .build();
+  }
 
   private final InMemoryKubernetes kubernetes;
   private final HarborEmulator harbor;

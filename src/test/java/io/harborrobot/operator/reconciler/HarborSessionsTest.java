@@ -2,7 +2,6 @@ package io.harborrobot.operator.reconciler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.harborrobot.operator.TestClock;
 import io.harborrobot.operator.TestRobots;
 import io.harborrobot.operator.api.v1alpha1.HarborConnection;
@@ -18,7 +17,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -87,14 +85,7 @@ class HarborSessionsTest {
         .client()
         .secrets()
         .inNamespace("team")
-        .resource(
-            new SecretBuilder()
-                .withNewMetadata()
-                .withName("harbor-admin")
-                .endMetadata()
-                .withStringData(
-                    Map.of("username", Sandbox.ADMIN_USER, "password", Sandbox.ADMIN_PASSWORD))
-                .build())
+        .resource(Sandbox.adminCredentials("harbor-admin"))
         .create();
     HarborConnection connection = new HarborConnection();
     connection.getMetadata().setName("harbor");

@@ -9,7 +9,6 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -439,14 +438,7 @@ class BadInputCatalogueIT {
         .client()
         .secrets()
         .inNamespace(OperatorHarness.OPERATOR_NAMESPACE)
-        .resource(
-            new SecretBuilder()
-                .withNewMetadata()
-                .withName("harbor-admin")
-                .endMetadata()
-                .withStringData(
-                    Map.of("username", Sandbox.ADMIN_USER, "password", Sandbox.ADMIN_PASSWORD))
-                .build())
+        .resource(Sandbox.adminCredentials("harbor-admin"))
         .createOr(existing -> existing.update());
     for (Case c : cases) {
       for (String given : c.given()) {
