@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
@@ -15,7 +16,8 @@ import java.util.stream.Collectors;
  * A {@link HarborClient} that answers {@link #getProjectRobot} from a listing of the project taken
  * less than {@code freshFor} ago: the reconciles of a project's robots that run together (the
  * operator schedules a project's resyncs at the same moments) then cost one paginated list instead
- * of a GET per robot.
+ * of a GET per robot. A project whose listing takes more pages than the robots read from it (a
+ * project of many robots made by other means) is read by id instead.
  *
  * <p>A listing is only a shortcut for reading a robot that is there: a robot it does not hold (new
  * since, deleted, or of another project) is read with GET by id, and every change this client makes
@@ -44,6 +46,9 @@ public final class ListingHarborClient implements HarborClient {
 
   @Override
   public Optional<Robot> getProjectRobot(String projectName, long id) {
+    if (!listings.listedFor(harbor, projectName, id)) {
+      return delegate.getRobot(id);
+    }
     Robot listed = listings.listing(harbor, projectName, delegate).robots().get(id);
     return listed != null ? Optional.of(listed) : delegate.getRobot(id);
   }
@@ -73,9 +78,42 @@ public final class ListingHarborClient implements HarborClient {
     /** A project found at {@code at}. */
     private record Lookup(Instant at, Project project) {}
 
+    /**
+     * The robots of a project read in the {@code freshFor} from {@code since}, whether a listing
+     * answers them, and how many pages the project's last listing took.
+     */
+    private record Round(Instant since, boolean listed, int pages, Set<Long> read) {}
+
+    private final Map<String, Round> rounds = new ConcurrentHashMap<>();
+
     public Listings(Clock clock, Duration freshFor) {
       this.clock = clock;
       this.freshFor = freshFor;
+    }
+
+    /**
+     * Records the read of robot {@code id} and says whether a listing of its project answers it. A
+     * listing pays off when the project's robots read at one resync are at least as many as its
+     * pages: a project of a thousand robots of which the operator manages two costs two GETs, not
+     * ten pages. What the last round read decides for the next one, so a project whose managed
+     * robots grow past its pages is listed again.
+     */
+    private boolean listedFor(String harbor, String projectName, long id) {
+      String key = harbor + " " + projectName;
+      Instant now = clock.instant();
+      Round round =
+          rounds.compute(
+              key,
+              (k, last) -> {
+                if (last != null && last.since().plus(freshFor).isAfter(now)) {
+                  return last;
+                }
+                boolean list = last == null || last.read().size() >= last.pages();
+                return new Round(
+                    now, list, last == null ? 1 : last.pages(), ConcurrentHashMap.newKeySet());
+              });
+      round.read().add(id);
+      return round.listed() || isFresh(byProject.get(key));
     }
 
     /**
@@ -135,6 +173,10 @@ public final class ListingHarborClient implements HarborClient {
         // Listings nobody read for a while (a connection or its robots gone) go.
         byProject.values().removeIf(listing -> !isFresh(listing));
         byProject.put(key, taken);
+        int pageSize = OkHttpHarborClient.PAGE_SIZE;
+        int pages = Math.max(1, (listed.size() + pageSize - 1) / pageSize);
+        rounds.computeIfPresent(
+            key, (k, round) -> new Round(round.since(), round.listed(), pages, round.read()));
         return taken;
       }
     }

@@ -157,8 +157,46 @@ class ListingHarborClientTest {
   }
 
   @Test
-  void aStaleListingIsTakenAgainAndShowsChangesMadeInHarbor() {
+  void aProjectOfManyRobotsOfWhichFewAreReadIsReadByIdAfterItsFirstListing() {
     client.getProjectRobot("team", ids.get(0));
+    assertThat(requests(LIST)).as("two pages for one robot").isEqualTo(2);
+
+    for (int round = 0; round < 3; round++) {
+      clock.advance(FRESH_FOR);
+      assertThat(client.getProjectRobot("team", ids.get(0)))
+          .get()
+          .extracting(Robot::id)
+          .isEqualTo(ids.get(0));
+    }
+
+    assertThat(requests(LIST)).isEqualTo(2);
+    assertThat(requests(GET_BY_ID)).isEqualTo(3);
+  }
+
+  @Test
+  void aProjectReadByIdIsListedAgainOnceMoreRobotsThanPagesAreRead() {
+    client.getProjectRobot("team", ids.get(0));
+    clock.advance(FRESH_FOR);
+    // Read by id now; the operator's robots in the project have grown to three meanwhile.
+    for (int i = 0; i < 3; i++) {
+      assertThat(client.getProjectRobot("team", ids.get(i))).isPresent();
+    }
+    assertThat(requests(GET_BY_ID)).isEqualTo(3);
+
+    clock.advance(FRESH_FOR);
+    for (int i = 0; i < 3; i++) {
+      assertThat(client.getProjectRobot("team", ids.get(i))).isPresent();
+    }
+
+    assertThat(requests(LIST)).as("listed again: two pages for three robots").isEqualTo(4);
+    assertThat(requests(GET_BY_ID)).isEqualTo(3);
+  }
+
+  @Test
+  void aStaleListingIsTakenAgainAndShowsChangesMadeInHarbor() {
+    // Two robots read: as many as the listing's pages, so listing stays the cheaper way.
+    client.getProjectRobot("team", ids.get(0));
+    client.getProjectRobot("team", ids.get(1));
     harbor.setDescriptionByHand(ids.get(0), "changed by hand");
     harbor.deleteRobotByHand(ids.get(1));
 
@@ -180,6 +218,7 @@ class ListingHarborClientTest {
   void aWriteThatEndsWhileTheProjectIsListedIsReadBackFromHarbor() {
     long id = ids.get(0);
     Robot before = client.getProjectRobot("team", id).orElseThrow();
+    client.getProjectRobot("team", ids.get(2));
     clock.advance(FRESH_FOR);
     // The next listing's response holds the robot as it was; the operator's own PUT of it ends
     // before that response is kept, as when another robot's reconcile lists the project while

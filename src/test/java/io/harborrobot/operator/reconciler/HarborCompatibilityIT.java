@@ -2,11 +2,15 @@ package io.harborrobot.operator.reconciler;
 
 import static io.harborrobot.operator.OperatorHarness.pullRobot;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.harborrobot.operator.OperatorHarness;
 import io.harborrobot.operator.api.v1alpha1.HarborRobot;
 import io.harborrobot.operator.sandbox.EmulatedRobot;
 import io.harborrobot.operator.sandbox.HarborEmulator;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
@@ -49,14 +53,34 @@ class HarborCompatibilityIT {
 
     harness.create(pullRobot(team, "needle"));
 
-    harness.awaitReady(team, "needle");
+    long id = harness.awaitReady(team, "needle").getStatus().getRobotId();
     List<String> lists =
-        harbor.requestLog().subList(start, harbor.requestLog().size()).stream()
+        requestsSince(start).stream()
             .filter(r -> r.startsWith("GET /api/v2.0/robots?") && r.contains("needle"))
             .toList();
     assertThat(lists).as("one filtered page finds the robot among 1,000").hasSize(1);
     assertThat(lists.get(0)).contains("page_size=100");
     assertThat(harbor.robots()).filteredOn(r -> team.equals(r.project())).hasSize(1001);
+
+    // Resyncs read the one robot by id: the project's eleven pages are listed at most once.
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                requestsSince(start).stream().filter(("GET /api/v2.0/robots/" + id)::equals).count()
+                    >= 3);
+    String wholeProject = "ProjectID=" + harbor.projectId(team).orElseThrow() + "&";
+    assertThat(requestsSince(start))
+        .filteredOn(r -> r.startsWith("GET /api/v2.0/robots?") && r.contains(wholeProject))
+        .hasSizeLessThanOrEqualTo(11);
+  }
+
+  /** Harbor's requests since the {@code start}th, with their queries decoded. */
+  private static List<String> requestsSince(int start) {
+    List<String> log = harbor.requestLog();
+    return log.subList(start, log.size()).stream()
+        .map(r -> URLDecoder.decode(r, StandardCharsets.UTF_8))
+        .toList();
   }
 
   @Test
