@@ -174,6 +174,18 @@ public class RobotSync {
           throw taken;
         }
         robot = found.robot();
+      } catch (HarborException unknown) {
+        if (unknown.kind() != HarborException.Kind.OUTCOME_UNKNOWN) {
+          throw unknown;
+        }
+        // The create may have landed: look before anything is sent again. The Secret records the
+        // create as under way first, so that a later pass looks too when this lookup fails.
+        secret = pass.write(secret, usernameGuess(cr, source, desired), password, pending, marks);
+        found = locate(cr, desired, harbor, marks, true);
+        if (found == null) {
+          throw unknown;
+        }
+        robot = found.robot();
       }
     }
     if (response != null) {

@@ -307,15 +307,44 @@ class HarborRobotIT {
   void aCreateWhoseResponseWasLostEndsWithExactlyOneWorkingRobot() {
     String team = harness.newTeam();
     harbor.loseResponseNext("POST", "/api/v2.0/robots");
+    List<String> createBodies = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ExchangeObserver contract = recordCreates(team, createBodies);
+    try {
+      harness.create(pullRobot(team, "unlucky"));
 
-    harness.create(pullRobot(team, "unlucky"));
+      HarborRobot robot = harness.awaitReady(team, "unlucky");
+      assertThat(harbor.robots()).filteredOn(r -> team.equals(r.project())).hasSize(1);
+      assertThat(robot.getStatus().getRobotId())
+          .isEqualTo(harbor.findRobot(team, "unlucky").orElseThrow().id());
+      assertThat(harness.dockerConfigLogsIn(harness.secret(team, "unlucky"))).isTrue();
+      assertThat(events(team, "unlucky")).extracting(Event::getReason).contains(Reasons.RECOVERED);
+      // Resolved by looking the robot up, not by sending the create again.
+      assertThat(createBodies).hasSize(1);
+    } finally {
+      harbor.setExchangeObserver(contract);
+    }
+  }
 
-    HarborRobot robot = harness.awaitReady(team, "unlucky");
-    assertThat(harbor.robots()).filteredOn(r -> team.equals(r.project())).hasSize(1);
-    assertThat(robot.getStatus().getRobotId())
-        .isEqualTo(harbor.findRobot(team, "unlucky").orElseThrow().id());
-    assertThat(harness.dockerConfigLogsIn(harness.secret(team, "unlucky"))).isTrue();
-    assertThat(events(team, "unlucky")).extracting(Event::getReason).contains(Reasons.RECOVERED);
+  /**
+   * Collects the bodies of the creates of {@code team}'s robots into {@code bodies}, besides the
+   * contract check; returns the observer to put back.
+   */
+  private ExchangeObserver recordCreates(String team, List<String> bodies) {
+    ExchangeObserver contract = harbor.exchangeObserver();
+    harbor.setExchangeObserver(
+        exchange -> {
+          if (contract != null) {
+            contract.observe(exchange);
+          }
+          String body = new String(exchange.requestBody(), StandardCharsets.UTF_8);
+          // Only this test's creates: other tests' robots resync meanwhile.
+          if ("POST".equals(exchange.method())
+              && exchange.rawPath().endsWith("/robots")
+              && body.contains("\"namespace\":\"" + team + "\"")) {
+            bodies.add(body);
+          }
+        });
+    return contract;
   }
 
   @Test
@@ -479,20 +508,7 @@ class HarborRobotIT {
   void aCreateRetriedAfterAFailedAttemptKeepsItsToken() {
     String team = harness.newTeam();
     List<String> createBodies = new java.util.concurrent.CopyOnWriteArrayList<>();
-    ExchangeObserver contract = harbor.exchangeObserver();
-    harbor.setExchangeObserver(
-        exchange -> {
-          if (contract != null) {
-            contract.observe(exchange);
-          }
-          String body = new String(exchange.requestBody(), StandardCharsets.UTF_8);
-          // Only this test's creates: other tests' robots resync meanwhile.
-          if ("POST".equals(exchange.method())
-              && exchange.rawPath().endsWith("/robots")
-              && body.contains("\"namespace\":\"" + team + "\"")) {
-            createBodies.add(body);
-          }
-        });
+    ExchangeObserver contract = recordCreates(team, createBodies);
     try {
       harness.whileStopped(
           () -> {
