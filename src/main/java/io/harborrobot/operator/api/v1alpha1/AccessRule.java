@@ -1,6 +1,7 @@
 package io.harborrobot.operator.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
@@ -28,6 +29,7 @@ public class AccessRule {
   @JsonPropertyDescription(
       "Namespaces whose labels match this selector (matchLabels and matchExpressions). An empty"
           + " selector matches every namespace.")
+  @SchemaFrom(type = LabelSelectorSchema.class) // fabric8's LabelSelector has no descriptions
   private LabelSelector namespaceSelector;
 
   @Required
