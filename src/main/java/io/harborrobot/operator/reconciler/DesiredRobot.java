@@ -27,6 +27,7 @@ public final class DesiredRobot {
   private final String project;
   private final String robotName;
   private final String description;
+  private final String harborDescription;
   private final RotationPlan plan;
   private final boolean disabled;
   private final Map<String, Set<String>> permissions;
@@ -40,6 +41,7 @@ public final class DesiredRobot {
     this.project = spec.getProject();
     this.robotName = robot.effectiveRobotName();
     this.description = spec.getDescription() == null ? "" : spec.getDescription();
+    this.harborDescription = describe(description, ownerToken(robot));
     this.plan = RotationPlan.of(robot);
     this.disabled = Boolean.TRUE.equals(spec.getDisabled());
     this.system = spec.isSystemLevel();
@@ -105,26 +107,64 @@ public final class DesiredRobot {
     return disabled;
   }
 
+  /** The description Harbor holds for the robot: the spec's, then the marker of its owner. */
+  public String harborDescription() {
+    return harborDescription;
+  }
+
   public RotationPlan plan() {
     return plan;
   }
 
   /**
-   * The description a robot carries between its create and the PUT that follows: it names the token
-   * recorded in the Secret, which is how a robot whose create response was lost is told apart from
-   * one somebody else made.
+   * The token that marks the robots of {@code robot} in Harbor: its uid, the same for every create
+   * attempt and known to every pass without anything recorded.
    */
-  public static String creationMarker(String token) {
-    return "harbor-robot-operator is creating this robot (token " + token + ")";
+  public static String ownerToken(HarborRobot robot) {
+    String uid = robot.getMetadata().getUid();
+    return uid != null
+        ? uid
+        : "unsaved " + robot.getMetadata().getNamespace() + "/" + robot.getMetadata().getName();
   }
 
   /**
-   * The POST body, with the creation marker as description. Harbor ignores disable on create; the
-   * PUT that follows sets the real description and disables the robot when asked.
+   * What ends the description of a robot the operator created, after the spec's description: Harbor
+   * has no labels for robots, and a create whose response was lost (or whose Secret was never
+   * written) is told apart from a robot somebody else made by it. It also tells a person in
+   * Harbor's UI who manages the robot. 76 characters with a uid; the CRD keeps descriptions short
+   * enough for both to fit Harbor's 1024.
+   */
+  public static String ownerMarker(String token) {
+    return "(managed by harbor-robot-operator; uid " + token + ")";
+  }
+
+  /** Whether {@code robot}'s description carries the marker of {@code token}. */
+  public static boolean isMarkedWith(Robot robot, String token) {
+    String description = robot.description();
+    return token != null
+        && description != null
+        && (description.endsWith(ownerMarker(token))
+            // What robots created by releases before the marker stayed carried during the create.
+            || description.equals(
+                "harbor-robot-operator is creating this robot (token " + token + ")"));
+  }
+
+  private static String describe(String description, String token) {
+    return description.isEmpty() ? ownerMarker(token) : description + " " + ownerMarker(token);
+  }
+
+  /**
+   * The POST body, with the description and the marker of {@code token} (the uid, or an older
+   * create's token recorded in the Secret). Harbor ignores disable on create; a PUT follows when
+   * the robot must be disabled.
    */
   public RobotCreate toCreate(String token) {
     return new RobotCreate(
-        robotName, creationMarker(token), level(), plan.createDuration(), permissionScopes());
+        robotName,
+        describe(description, token),
+        level(),
+        plan.createDuration(),
+        permissionScopes());
   }
 
   /**
@@ -137,7 +177,7 @@ public final class DesiredRobot {
     return new Robot(
         created.id(),
         created.name(),
-        creationMarker(token),
+        describe(description, token),
         level(),
         plan.createDuration(),
         true,
@@ -177,7 +217,7 @@ public final class DesiredRobot {
     return new Robot(
         current.id(),
         current.name(),
-        description,
+        harborDescription,
         level(),
         duration,
         editable,
@@ -194,7 +234,10 @@ public final class DesiredRobot {
    */
   public List<String> drift(Robot actual, Instant now) {
     List<String> drift = new ArrayList<>();
-    if (!description.equals(actual.description() == null ? "" : actual.description())) {
+    String actualDescription = actual.description() == null ? "" : actual.description();
+    // A robot made by a release before the marker, still as it left it, is in sync: adding the
+    // marker alone would cost every such robot a PUT at the upgrade.
+    if (!harborDescription.equals(actualDescription) && !description.equals(actualDescription)) {
       drift.add("description");
     }
     if (disabled != actual.isDisabled()) {

@@ -148,7 +148,7 @@ public class RobotSync {
     if (robot == null) {
       // The same token for every attempt until one succeeds: an earlier POST that timed out may
       // still land after this one, and its robot must be recognised as ours too.
-      marks.putIfAbsent(CREATE_TOKEN, createToken(cr));
+      marks.putIfAbsent(CREATE_TOKEN, DesiredRobot.ownerToken(cr));
     }
     String previousUsername =
         source == null
@@ -227,16 +227,16 @@ public class RobotSync {
       robot = desired.asCreated(response, token);
     }
 
-    // Record which robot is ours before anything else changes it: the PUT below replaces the
-    // description, the create token's only trace in Harbor.
+    // Record which robot is ours before anything else changes it: a recovered or adopted robot is
+    // known by its id from here on, whatever its description says.
     if (!Long.toString(robot.id()).equals(marks.get(ROBOT_ID))) {
       marks.put(ROBOT_ID, Long.toString(robot.id()));
       secret = pass.write(secret, robot.name(), password, pending, marks);
     }
 
     // 4. Harbor's copy follows the spec; a PUT replaces every field, so one call fixes all drift
-    //    (after a create, it also replaces the token in the description). The duration renews an
-    //    expiring robot's lifetime when it is due.
+    //    (after a create, only to disable the robot: Harbor ignores that on create). The duration
+    //    renews an expiring robot's lifetime when it is due.
     List<String> drift = desired.drift(robot, now);
     if (!drift.isEmpty()) {
       boolean disabledByHand = robot.isDisabled() && !desired.disabled();
@@ -689,26 +689,14 @@ public class RobotSync {
   }
 
   /**
-   * Whether the robot carries the token of a create of this resource: the one recorded as under
-   * way, or its uid, which every create of this operator's since carries and which needs nothing
+   * Whether the robot carries the marker of this resource: of the token recorded as under way, or
+   * of its uid, which every robot it creates keeps in its description and which needs nothing
    * recorded (a create is sent before the Secret is written).
    */
   private static boolean createdByThisResource(
       HarborRobot cr, Map<String, String> marks, Robot robot) {
-    String recorded = marks.get(CREATE_TOKEN);
-    return (recorded != null && DesiredRobot.creationMarker(recorded).equals(robot.description()))
-        || DesiredRobot.creationMarker(createToken(cr)).equals(robot.description());
-  }
-
-  /**
-   * The token a create of this resource carries in the robot's description until the PUT that
-   * follows it: the resource's uid, the same for every attempt and known to every pass.
-   */
-  private static String createToken(HarborRobot cr) {
-    String uid = cr.getMetadata().getUid();
-    return uid != null
-        ? uid
-        : "unsaved " + cr.getMetadata().getNamespace() + "/" + cr.getMetadata().getName();
+    return DesiredRobot.isMarkedWith(robot, marks.get(CREATE_TOKEN))
+        || DesiredRobot.isMarkedWith(robot, DesiredRobot.ownerToken(cr));
   }
 
   private static RobotCreated create(DesiredRobot desired, HarborClient harbor, String token) {

@@ -31,9 +31,10 @@ import java.util.Optional;
  *       written only after Harbor accepted it;
  *   <li>{@value #PENDING}: fingerprint of a password the operator persisted but may not have set in
  *       Harbor yet;
- *   <li>{@value #CREATE_TOKEN}: a random token the operator put into the description of a robot it
- *       was creating, so a robot whose create response was lost can be recognised as its own (and
- *       only that robot: one made by anyone else cannot carry the token);
+ *   <li>{@value #CREATE_TOKEN}: the token (the HarborRobot's uid; a random one in older releases)
+ *       whose marker ends the description of a robot the operator was creating, so a robot whose
+ *       create response was lost can be recognised as its own (and only that robot: one made by
+ *       anyone else does not carry the marker);
  *   <li>{@value #ROTATED_AT}: when Harbor accepted the current password (RFC 3339), the start of
  *       the {@code rotation.everyDays} period;
  *   <li>{@value #VERIFIED}: the robot id, fingerprint and login name of the credential the registry

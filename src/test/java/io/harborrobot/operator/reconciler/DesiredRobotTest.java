@@ -84,7 +84,7 @@ class DesiredRobotTest {
   void theCreateBodyCarriesOneProjectScopeWithExplicitAllow() {
     RobotCreate create = DesiredRobot.of(ci()).toCreate("t-1");
     assertThat(create.name()).isEqualTo("ci");
-    assertThat(create.description()).isEqualTo(DesiredRobot.creationMarker("t-1")).contains("t-1");
+    assertThat(create.description()).isEqualTo(DesiredRobot.ownerMarker("t-1")).contains("t-1");
     assertThat(create.level()).isEqualTo("project");
     assertThat(create.duration()).isEqualTo(-1);
     assertThat(create.permissions())
@@ -100,12 +100,13 @@ class DesiredRobotTest {
   @Test
   void theUpdateBodyKeepsHarborsFullNameAndSendsEveryField() {
     HarborRobot spec = ci();
+    spec.getMetadata().setUid("uid-1");
     spec.getSpec().setDisabled(true);
     spec.getSpec().setDurationDays(90);
     Robot update = DesiredRobot.of(spec).toUpdate(robot("x", false, -1, ciScope(null)), NOW);
     assertThat(update.id()).isEqualTo(7L);
     assertThat(update.name()).isEqualTo("robot$team-a+ci");
-    assertThat(update.description()).isEmpty();
+    assertThat(update.description()).isEqualTo(DesiredRobot.ownerMarker("uid-1"));
     assertThat(update.disable()).isTrue();
     assertThat(update.duration()).isEqualTo(90);
     assertThat(update.level()).isEqualTo("project");
@@ -183,12 +184,14 @@ class DesiredRobotTest {
   }
 
   /**
-   * A robot just created is known from what was sent and what Harbor answered: its only drift is
-   * the creation marker in its description, which the PUT after a create replaces.
+   * A robot just created is known from what was sent and what Harbor answered: it is in sync, so no
+   * PUT follows the create. One created with an older create's token differs in its marker.
    */
   @Test
-  void aRobotJustCreatedDriftsOnlyInItsDescription() {
+  void aRobotJustCreatedIsInSync() {
     HarborRobot cr = pullRobot("team-a", "app");
+    cr.getMetadata().setUid("uid-1");
+    cr.getSpec().setDescription("pulls the app");
     cr.getSpec().setDurationDays(30);
     DesiredRobot desired = DesiredRobot.of(cr);
     java.time.OffsetDateTime created = NOW.atOffset(java.time.ZoneOffset.UTC);
@@ -200,11 +203,57 @@ class DesiredRobotTest {
             created,
             NOW.plus(java.time.Duration.ofDays(30)).getEpochSecond());
 
-    Robot robot = desired.asCreated(response, "t-1");
+    Robot robot = desired.asCreated(response, "uid-1");
 
     assertThat(robot.id()).isEqualTo(7);
     assertThat(robot.name()).isEqualTo("robot$team-a+app");
-    assertThat(robot.description()).isEqualTo(DesiredRobot.creationMarker("t-1"));
-    assertThat(desired.drift(robot, NOW)).containsExactly("description");
+    assertThat(robot.description())
+        .isEqualTo("pulls the app " + DesiredRobot.ownerMarker("uid-1"))
+        .isEqualTo(desired.toCreate("uid-1").description());
+    assertThat(desired.drift(robot, NOW)).isEmpty();
+    assertThat(desired.drift(desired.asCreated(response, "t-1"), NOW))
+        .containsExactly("description");
+  }
+
+  @Test
+  void theDescriptionIsTheSpecsFollowedByTheMarkerAndAnOlderRobotsIsLeftAsItIs() {
+    HarborRobot cr = ci();
+    cr.getMetadata().setUid("uid-1");
+    cr.getSpec().setDescription("builds images");
+    DesiredRobot desired = DesiredRobot.of(cr);
+    Robot marked =
+        robot("builds images " + DesiredRobot.ownerMarker("uid-1"), false, -1, ciScope(null));
+
+    assertThat(desired.drift(marked, NOW)).isEmpty();
+    assertThat(desired.drift(marked.withDescription("builds images"), NOW))
+        .as("as a release before the marker left it")
+        .isEmpty();
+    assertThat(desired.drift(marked.withDescription("edited by hand"), NOW))
+        .containsExactly("description");
+    assertThat(
+            desired.drift(
+                marked.withDescription("builds images " + DesiredRobot.ownerMarker("uid-2")), NOW))
+        .as("another resource's marker")
+        .containsExactly("description");
+  }
+
+  @Test
+  void aRobotIsMarkedWithTheTokenItsDescriptionEndsWith() {
+    Robot robot = robot("builds " + DesiredRobot.ownerMarker("uid-1"), false, -1, ciScope(null));
+
+    assertThat(DesiredRobot.isMarkedWith(robot, "uid-1")).isTrue();
+    assertThat(DesiredRobot.isMarkedWith(robot, "uid-2")).isFalse();
+    assertThat(DesiredRobot.isMarkedWith(robot, null)).isFalse();
+    assertThat(
+            DesiredRobot.isMarkedWith(
+                robot.withDescription(DesiredRobot.ownerMarker("uid-1") + " later"), "uid-1"))
+        .as("the marker must end the description")
+        .isFalse();
+    assertThat(
+            DesiredRobot.isMarkedWith(
+                robot.withDescription("harbor-robot-operator is creating this robot (token t-1)"),
+                "t-1"))
+        .as("an earlier release's create under way")
+        .isTrue();
   }
 }

@@ -101,7 +101,7 @@ class HarborCompatibilityIT {
               HarborRobot robot = harness.create(pullRobot(team, "ci"));
               long created = harbor.createRobotByHand(team, "ci", Set.of("repository:pull"), -1);
               harbor.setDescriptionByHand(
-                  created, DesiredRobot.creationMarker(robot.getMetadata().getUid()));
+                  created, DesiredRobot.ownerMarker(robot.getMetadata().getUid()));
               return created;
             });
     long id = harbor.findRobot(team, "aci-0500").orElseThrow().id();
@@ -148,7 +148,9 @@ class HarborCompatibilityIT {
     EmulatedRobot inHarbor = harbor.robot(id).orElseThrow();
     // Before 2.11 a PUT without duration resets it to the default; the operator always sends it.
     assertThat(inHarbor.duration()).isEqualTo(30);
-    assertThat(inHarbor.description()).isEqualTo("still here");
+    assertThat(inHarbor.description())
+        .isEqualTo(DesiredRobot.of(harness.get(team, "vintage")).harborDescription())
+        .startsWith("still here (managed by harbor-robot-operator; uid ");
     assertThat(harness.dockerConfigLogsIn(harness.secret(team, "vintage"))).isTrue();
   }
 

@@ -86,6 +86,10 @@ class HarborRobotIT {
             });
     assertThat(harness.dockerConfigLogsIn(secret)).isTrue();
     assertThat(events(team, "app-pull")).extracting(Event::getReason).contains("Created");
+    // Created as the spec says, marker included: no PUT follows the create.
+    assertThat(inHarbor.description())
+        .isEqualTo("(managed by harbor-robot-operator; uid " + robot.getMetadata().getUid() + ")");
+    assertThat(harbor.requestLog()).doesNotContain("PUT /api/v2.0/robots/" + inHarbor.id());
     // The last write names the version it replaced: the operator's informer knows its watch event
     // as the operator's own, even when it comes before the write's response.
     assertThat(secret.getMetadata().getAnnotations())
@@ -121,7 +125,11 @@ class HarborRobotIT {
     assertThat(updated.getStatus().getRobotId()).isEqualTo(id);
     assertThat(inHarbor.permissions())
         .containsExactlyInAnyOrder("repository:pull", "repository:push", "tag:list");
-    assertThat(inHarbor.description()).isEqualTo("builds images");
+    assertThat(inHarbor.description())
+        .isEqualTo(
+            "builds images (managed by harbor-robot-operator; uid "
+                + updated.getMetadata().getUid()
+                + ")");
     assertThat(inHarbor.duration()).isEqualTo(30);
     // Harbor counts the lifetime from the robot's creation, not from the update.
     assertThat(inHarbor.expiresAt())
@@ -157,7 +165,8 @@ class HarborRobotIT {
             () -> {
               EmulatedRobot robot = harbor.robot(id).orElseThrow();
               assertThat(robot.permissions()).containsExactly("repository:pull");
-              assertThat(robot.description()).isEmpty();
+              assertThat(robot.description())
+                  .isEqualTo(DesiredRobot.of(harness.get(team, "drifty")).harborDescription());
               assertThat(robot.disabled()).isFalse();
             });
     awaitEvent(team, "drifty", Reasons.UPDATED);
@@ -535,7 +544,7 @@ class HarborRobotIT {
               long created =
                   harbor.createRobotByHand(team, "adopted", Set.of("repository:pull"), -1);
               harbor.setDescriptionByHand(
-                  created, DesiredRobot.creationMarker("token-of-a-lost-response"));
+                  created, DesiredRobot.ownerMarker("token-of-a-lost-response"));
               // The first pass takes the robot over and restores its description, then cannot set
               // the secret: the token is gone from Harbor, so the next pass must know the robot by
               // its id.
@@ -564,7 +573,7 @@ class HarborRobotIT {
               long created =
                   harbor.createRobotByHand(team, "interrupted", Set.of("repository:pull"), -1);
               harbor.setDescriptionByHand(
-                  created, DesiredRobot.creationMarker("token-of-a-lost-response"));
+                  created, DesiredRobot.ownerMarker("token-of-a-lost-response"));
               harness
                   .client()
                   .resources(HarborRobot.class)

@@ -54,7 +54,7 @@ class SpecValidatorTest {
             "spec: Invalid value: \"object\": rotation.renewBeforeDays must be less than"
                 + " durationDays");
     assertThat(SpecValidator.problems(longDescription))
-        .containsExactly("spec.description: Too long: may not be longer than 1024");
+        .containsExactly("spec.description: Too long: may not be longer than 947");
     assertThat(SpecValidator.problems(nineActions))
         .anyMatch(p -> p.startsWith("spec.permissions[0].actions: Too many: 9"));
   }

@@ -16,6 +16,7 @@ import io.harborrobot.operator.api.v1alpha1.Permission;
 import io.harborrobot.operator.api.v1alpha1.Preset;
 import io.harborrobot.operator.harbor.ClientSettings;
 import io.harborrobot.operator.harbor.OkHttpHarborClientFactory;
+import io.harborrobot.operator.reconciler.DesiredRobot;
 import io.harborrobot.operator.reconciler.RotationPlan;
 import io.harborrobot.operator.sandbox.EmulatedRobot;
 import io.harborrobot.operator.sandbox.ExchangeObserver;
@@ -806,8 +807,7 @@ class ChaosIT {
   /** Harbor's robot as the spec says: description, permissions, enabled, the status's id. */
   private static List<String> harborCopyProblems(Tracked t, HarborRobot r, EmulatedRobot robot) {
     List<String> out = new ArrayList<>();
-    String description = r.getSpec().getDescription() == null ? "" : r.getSpec().getDescription();
-    if (!description.equals(robot.description())) {
+    if (!DesiredRobot.of(r).harborDescription().equals(robot.description())) {
       out.add(t.key() + ": Harbor's description differs from the spec");
     }
     Set<String> permissions = new TreeSet<>();

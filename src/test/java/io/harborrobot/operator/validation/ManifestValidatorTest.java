@@ -219,10 +219,10 @@ class ManifestValidatorTest {
     @Test
     void minLengthAndMaxLength() {
       assertAccepted(robot("ci", CI_SPEC + "robotName: " + "r".repeat(200) + "\n"));
-      assertAccepted(robot("ci", PULL_SPEC + "description: " + "d".repeat(1024) + "\n"));
+      assertAccepted(robot("ci", PULL_SPEC + "description: " + "d".repeat(947) + "\n"));
       assertRejected(
-          robot("ci", PULL_SPEC + "description: " + "d".repeat(1025) + "\n"),
-          "spec.description: Too long: may not be longer than 1024",
+          robot("ci", PULL_SPEC + "description: " + "d".repeat(948) + "\n"),
+          "spec.description: Too long: may not be longer than 947",
           NOT_CHECKED);
       assertRejected(
           robot("ci", PULL_SPEC.replace("  name: team-a-pull", "  name: \"\"")),
@@ -410,11 +410,11 @@ class ManifestValidatorTest {
 
     @Test
     void aBlockingSchemaErrorSkipsTheCelRules() {
-      String spec = PUSH_WITHOUT_PULL + "description: " + "d".repeat(1025) + "\n";
+      String spec = PUSH_WITHOUT_PULL + "description: " + "d".repeat(948) + "\n";
       assertThat(VALIDATOR.rejection(robot("ci", spec), null))
           .isEqualTo(
               "The HarborRobot \"ci\" is invalid: \n"
-                  + "* spec.description: Too long: may not be longer than 1024\n"
+                  + "* spec.description: Too long: may not be longer than 947\n"
                   + "* "
                   + NOT_CHECKED);
       assertThat(VALIDATOR.review(robot("ci", spec), null).ruleFailures()).isEmpty();

@@ -107,8 +107,11 @@ public class HarborRobotSpec {
           + " pull.")
   private List<Permission> permissions;
 
-  @Size(max = 1024)
-  @JsonPropertyDescription("Description shown in Harbor.")
+  @Size(max = 947)
+  @JsonPropertyDescription(
+      "Description shown in Harbor, followed there by the operator's marker \"(managed by"
+          + " harbor-robot-operator; uid <this resource's uid>)\". At most 947 characters: Harbor"
+          + " keeps 1024, the marker takes 77.")
   private String description;
 
   @Default("-1")
