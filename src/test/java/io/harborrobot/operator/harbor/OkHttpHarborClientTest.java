@@ -10,6 +10,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.harborrobot.operator.harbor.HarborException.Kind;
 import io.harborrobot.operator.harbor.HarborStub.Answer;
+import io.harborrobot.operator.sandbox.ExchangeObserver;
 import io.harborrobot.operator.sandbox.HarborEmulator;
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,8 +28,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import javax.net.ssl.KeyManagerFactory;
@@ -93,6 +97,12 @@ class OkHttpHarborClientTest {
         assertThat(event.getFormattedMessage()).doesNotContain(secret);
       }
     }
+  }
+
+  /** The admin's Basic credentials as the Authorization header carries them. */
+  private static String basicCredentials() {
+    return java.util.Base64.getEncoder()
+        .encodeToString((ADMIN + ":" + PASSWORD).getBytes(StandardCharsets.UTF_8));
   }
 
   private static HarborEndpoint endpoint(String url) {
@@ -345,6 +355,63 @@ class OkHttpHarborClientTest {
       assertThat(harbor.credentialsWork(created.name(), chosen.reveal())).isTrue();
       assertThat(client.registryLoginSucceeds(created.name(), chosen)).isTrue();
       assertThat(client.registryLoginSucceeds(created.name(), created.secret())).isFalse();
+    }
+
+    @Test
+    void aRequestIsLoggedAtDebugWithMethodRouteStatusDurationAndHarborsRequestIdButNoBody() {
+      harbor.createProject("team-a");
+      RobotCreated created = create("team-a", "ci");
+      RobotSecret chosen = RobotSecret.generate();
+      SECRETS.add(chosen.reveal());
+      List<String> requestIds = new CopyOnWriteArrayList<>();
+      ExchangeObserver contract = harbor.exchangeObserver();
+      harbor.setExchangeObserver(
+          exchange -> {
+            if (contract != null) {
+              contract.observe(exchange);
+            }
+            if ("PATCH".equals(exchange.method())) {
+              requestIds.add(exchange.requestHeader("X-Request-Id"));
+            }
+          });
+      // every response comes no sooner than this, so the logged duration has a floor
+      harbor.setLatency(Duration.ofMillis(150));
+
+      client.setRobotSecret(created.id(), chosen);
+
+      assertThat(requestIds).as("X-Request-Id of the PATCH Harbor received").hasSize(1);
+      String requestId = requestIds.get(0);
+      assertThat(requestId).isNotBlank();
+      List<ILoggingEvent> lines;
+      synchronized (LOGS) {
+        lines =
+            LOGS.list.stream().filter(e -> e.getFormattedMessage().contains(requestId)).toList();
+      }
+      assertThat(lines)
+          .singleElement()
+          .satisfies(
+              line -> {
+                String text = line.getFormattedMessage();
+                assertThat(line.getLevel()).isEqualTo(Level.DEBUG);
+                assertThat(line.getLoggerName()).isEqualTo(OkHttpHarborClient.class.getName());
+                assertThat(text)
+                    .contains("PATCH")
+                    .contains("/api/v2.0/robots/{id}")
+                    .contains("-> 200")
+                    .contains("request id " + requestId);
+                Matcher duration = Pattern.compile(" in (\\d+) ms").matcher(text);
+                assertThat(duration.find()).as("a duration in ms in: %s", text).isTrue();
+                assertThat(Long.parseLong(duration.group(1))).isBetween(150L, 10_000L);
+                // the route template, not the path: no id, no body, no header
+                assertThat(text)
+                    .doesNotContain("/robots/" + created.id())
+                    .doesNotContain(chosen.reveal())
+                    .doesNotContain("secret")
+                    .doesNotContain("{\"")
+                    .doesNotContain(PASSWORD)
+                    .doesNotContain(basicCredentials())
+                    .doesNotContain("Authorization");
+              });
     }
 
     @Test

@@ -305,7 +305,7 @@ class ChaosIT {
         .until(() -> true);
     double steadySeconds = (System.nanoTime() - steadyStart) / 1e9;
     long steadyRequests = harbor.requestCount() - steadyBefore;
-    long steadyBound = steadyBound(live, steadySeconds);
+    long steadyBound = steadyBound(live, namespaces.size(), steadySeconds);
     Map<String, Integer> steadyRoutes = new TreeMap<>();
     harbor
         .requestCountsByRoute()
@@ -898,8 +898,13 @@ class ChaosIT {
   // -------------------------------------------------------------------------------------------
   // the request bound
 
-  /** Requests a new robot costs: project, lookup by name, POST, PATCH, GET, PUT, registry login. */
-  static final int PER_CREATE = 7;
+  /**
+   * Requests a new robot costs (RobotSync: the create goes first, and carries the description with
+   * the operator's marker, so no PUT follows it): the project lookup (kept for a second, so often
+   * shared by a project's creates), POST, PATCH with the Secret's password, registry login. The
+   * robot is looked up by name only when the create is answered 409 or its answer is lost.
+   */
+  static final int PER_CREATE = 4;
 
   /** A description or permission change: GET, PUT, and a login if one falls due. */
   static final int PER_UPDATE = 3;
@@ -916,32 +921,42 @@ class ChaosIT {
    */
   static final int PER_ROBOT_AND_START = 2;
 
-  /** A failed POST (not repeated by the client): the whole create pass again. */
-  static final int PER_FAILED_CREATE = PER_CREATE;
+  /**
+   * A failed POST, which the client does not repeat: a refused one is sent again by the next pass,
+   * after its project lookup; one whose answer was lost (or came after the read timeout) is
+   * resolved in the same pass by a project lookup and a lookup by name that finds the robot it made
+   * (should the lookup fail, a later pass looks again before any new create). The rest of the
+   * create (PATCH, login) is sent once either way and is counted in {@link #PER_CREATE}.
+   */
+  static final int PER_FAILED_CREATE = 2;
 
   /** Any other failed call: the client's repeat. */
   static final int PER_FAILED_CALL = 1;
 
   /**
-   * Requests per robot-second in the steady state. A pass of an unchanged robot costs at most one
-   * request (DESIGN.md §4.9), and a robot is passed at the end of each resync period or when its
-   * next credential check falls due, whichever comes first; the check adds a registry login. With
-   * the harness's periods (resync 2 s, checks 3 s) that is passes at 0, 2, 3, 5, 6, ... s: per 3 s,
-   * ⌈3 / 2⌉ = 2 passes and 1 login, i.e. 1 request per robot-second.
+   * Registry logins per robot-second in the steady state: a robot's credential check falls due once
+   * per check period (3 s in the harness), at most a twentieth of it early (CredentialChecks), and
+   * is made on a pass of the robot: 1 / (0.95 × 3 s) ≈ 0.35.
    */
   static final double STEADY_PER_ROBOT_SECOND =
-      (Math.ceil(
-                  (double) OperatorHarness.CREDENTIAL_CHECKS.toMillis()
-                      / OperatorHarness.RESYNC.toMillis())
-              + 1)
-          / OperatorHarness.CREDENTIAL_CHECKS.toSeconds();
+      20.0 / 19 / (OperatorHarness.CREDENTIAL_CHECKS.toMillis() / 1000.0);
+
+  /**
+   * Harbor requests per project-second for the passes of unchanged robots: a pass reads its robot
+   * from a listing of the robot's project, shared by the project's robots and used for half the
+   * resync period (docs/concepts.md, "Scheduling"), so a project whose robots fit one page costs at
+   * most one list request per second, however many of its robots pass: 1 / 1 s. A robot written
+   * since the listing is read by id, which the write's work accounts for.
+   */
+  static final double STEADY_PER_PROJECT_SECOND =
+      1000.0 / OperatorHarness.RESYNC.dividedBy(2).toMillis();
 
   /** How long the steady state is watched after convergence: two credential-check periods. */
   static final Duration STEADY_WINDOW = OperatorHarness.CREDENTIAL_CHECKS.multipliedBy(2);
 
   /**
    * How many Harbor requests the run may take: what the work costs without faults, plus what each
-   * fault may add, plus the steady state (DESIGN.md §4.9) for as long as the operator ran.
+   * fault may add, plus the steady state (docs/operations.md) for as long as the operator ran.
    *
    * <ul>
    *   <li>Work: {@value #PER_CREATE} per create, {@value #PER_UPDATE} per update, {@value
@@ -949,18 +964,20 @@ class ChaosIT {
    *       #PER_ROBOT_AND_START} per live robot at each (re)start.
    *   <li>Faults: every request Harbor refused (5xx, 429) or that got no answer (a lost response, a
    *       latency spike past the read timeout) costs at most the client's repeat ({@value
-   *       #PER_FAILED_CALL}), or, for a POST, which the client does not repeat, the whole create
-   *       pass again ({@value #PER_FAILED_CREATE}).
-   *   <li>Steady state: {@link #STEADY_PER_ROBOT_SECOND} (1) request per robot-second of operator
-   *       uptime, robots and uptime integrated as the test goes. The connection controller adds a
-   *       systeminfo per connection per connection-check period, and one per connection at each
-   *       start.
+   *       #PER_FAILED_CALL}), or, for a POST, which the client does not repeat, the project lookup
+   *       and the POST again, or the lookups that find the robot it made ({@value
+   *       #PER_FAILED_CREATE}).
+   *   <li>Steady state: {@link #STEADY_PER_ROBOT_SECOND} (0.35) login per robot-second of operator
+   *       uptime, robots and uptime integrated as the test goes, and {@link
+   *       #STEADY_PER_PROJECT_SECOND} (1) listing per project-second of uptime. The connection
+   *       controller adds a systeminfo per connection per connection-check period, and one per
+   *       connection at each start.
    * </ul>
    *
-   * Every term is an upper bound, and the runs so far took about two thirds of it. A reconcile loop
-   * (a pass every retry backoff: 5 passes a second instead of 2 in 3 s) or a storm of reads on
-   * every pass (two or more requests more per pass) breaks it; a single extra request per pass is
-   * caught by {@link #steadyBound}, where there is nothing else to hide it.
+   * Every term is an upper bound, and the runs so far took about half of it. A storm of reads on
+   * every pass (two requests more per pass: with two passes per robot in 3 s, 1.3 per robot-second,
+   * about 4,000 more in a run) breaks it; a single extra request per pass is caught by {@link
+   * #steadyBound}, where there is nothing else to hide it.
    */
   private long requestBound() {
     long work =
@@ -976,7 +993,10 @@ class ChaosIT {
             + clientIoErrors(null)
             - failedCreates;
     long faultCost = PER_FAILED_CREATE * failedCreates + PER_FAILED_CALL * failedOthers;
-    long steady = Math.round(robotSeconds * STEADY_PER_ROBOT_SECOND);
+    long steady =
+        Math.round(
+            robotSeconds * STEADY_PER_ROBOT_SECOND
+                + namespaces.size() * uptimeSeconds * STEADY_PER_PROJECT_SECOND);
     long connections =
         Math.round(
             3
@@ -986,7 +1006,7 @@ class ChaosIT {
     boundParts =
         String.format(
             "work %d + faults %d (%d failed creates, %d other failed calls) + steady %d (%.0f"
-                + " robot-seconds in %.0f s of uptime) + connections %d",
+                + " robot-seconds in %.0f s of uptime, %d projects) + connections %d",
             work,
             faultCost,
             failedCreates,
@@ -994,19 +1014,25 @@ class ChaosIT {
             steady,
             robotSeconds,
             uptimeSeconds,
+            namespaces.size(),
             connections);
     return work + faultCost + steady + connections;
   }
 
   /**
-   * The steady state's bound for {@code robots} robots over {@code seconds}: {@link
-   * #STEADY_PER_ROBOT_SECOND} (1) per robot-second, plus a pass and a login per robot that the
-   * window's edges may catch; and the connection controller's systeminfo, one per connection every
-   * connection-check period (2 s), plus one at each edge. One more request per pass (a lookup by
-   * name, the project, a list), or a pass every retry backoff, breaks it.
+   * The steady state's bound for {@code robots} robots in {@code projects} projects over {@code
+   * seconds}: {@link #STEADY_PER_ROBOT_SECOND} (0.35) login per robot-second, plus one per robot
+   * that the window's start may catch; {@link #STEADY_PER_PROJECT_SECOND} (1) listing per
+   * project-second, plus one at the start; and the connection controller's systeminfo, one per
+   * connection every connection-check period (2 s), plus one at each edge. One more request per
+   * pass (a GET by id, a lookup by name, the project), such as passes that no longer share their
+   * project's listing, breaks it.
    */
-  private static long steadyBound(int robots, double seconds) {
+  private static long steadyBound(int robots, int projects, double seconds) {
     double connections = 3 * (seconds / OperatorHarness.CONNECTION_CHECKS.toSeconds() + 2);
-    return Math.round(robots * (seconds * STEADY_PER_ROBOT_SECOND + 2) + connections);
+    return Math.round(
+        robots * (seconds * STEADY_PER_ROBOT_SECOND + 1)
+            + projects * (seconds * STEADY_PER_PROJECT_SECOND + 1)
+            + connections);
   }
 }
