@@ -79,13 +79,20 @@ public final class HttpEndpoints implements AutoCloseable {
 
   /**
    * Answers 500 when a handler fails, and says why in the log: a probe that fails without a word
-   * would restart the pod with no explanation.
+   * would restart the pod with no explanation. An I/O error is the connection's, not the operator's
+   * (a scraper that timed out, a server stopping), and is logged at debug only.
    */
   private static HttpHandler guarded(HttpHandler handler) {
     return exchange -> {
       try {
         handler.handle(exchange);
-      } catch (RuntimeException | IOException e) {
+      } catch (IOException e) {
+        LOG.debug(
+            "{} {}: the connection ended before the answer ({})",
+            exchange.getRequestMethod(),
+            exchange.getRequestURI(),
+            e.toString());
+      } catch (RuntimeException e) {
         LOG.warn("{} {} failed", exchange.getRequestMethod(), exchange.getRequestURI(), e);
         try {
           respond(exchange, 500, TEXT, "internal error\n");

@@ -5,12 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.slf4j.MDC;
@@ -21,15 +22,29 @@ import org.slf4j.MDC;
  */
 class LogFormatTest {
 
-  /** Logs through a fresh context configured for {@code format}; returns what reached stderr. */
+  /**
+   * Logs through a fresh context configured for {@code format}; returns what its console appender
+   * wrote. The appender's stream is swapped for a buffer rather than System.err being captured, so
+   * that other threads logging to stderr in the same JVM cannot add lines.
+   */
   private static List<String> log(LogFormat format, Runnable logging) {
-    PrintStream stderr = System.err;
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
     LoggerContext context = new LoggerContext();
     context.setMDCAdapter(MDC.getMDCAdapter());
     try {
-      System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
       format.configure(context);
+      Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+      List<ConsoleAppender<ILoggingEvent>> consoles = new ArrayList<>();
+      root.iteratorForAppenders()
+          .forEachRemaining(
+              appender -> {
+                if (appender instanceof ConsoleAppender<ILoggingEvent> console) {
+                  consoles.add(console);
+                }
+              });
+      assertThat(consoles).as("the format logs to the console").hasSize(1);
+      assertThat(consoles.get(0).getTarget()).isEqualTo("System.err");
+      consoles.get(0).setOutputStream(captured);
       Logger logger = context.getLogger("io.harborrobot.operator.reconciler.Example");
       MDC.put("resource.namespace", "team-a");
       MDC.put("resource.name", "pull");
@@ -40,7 +55,6 @@ class LogFormatTest {
       context.stop();
     } finally {
       MDC.clear();
-      System.setErr(stderr);
     }
     return captured.toString(StandardCharsets.UTF_8).lines().toList();
   }
