@@ -146,10 +146,15 @@ class SandboxWatchIT {
                 .get())
         .as("a rejected manifest is not applied")
         .isNull();
-    assertThat(output())
-        .as("the tables show the robots")
-        .contains("HarborRobots")
-        .contains("robot$team-a+web");
+    // The tables are printed once the robots have settled, a moment after they are Ready.
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(output())
+                    .as("the tables show the robots")
+                    .contains("HarborRobots")
+                    .contains("robot$team-a+web"));
 
     // an edit reaches Harbor
     write(
