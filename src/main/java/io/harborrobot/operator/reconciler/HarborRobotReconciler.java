@@ -68,6 +68,7 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
   private final Clock clock;
   private final Duration retryBackoff;
   private final Duration resyncPeriod;
+  private final ValidatedSpecs validatedSpecs = new ValidatedSpecs(SpecValidator::problems);
 
   private InformerEventSource<Secret, HarborRobot> secretSource;
   private InformerEventSource<HarborConnection, HarborRobot> connectionSource;
@@ -245,7 +246,7 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
   @Override
   public UpdateControl<HarborRobot> reconcile(HarborRobot cr, Context<HarborRobot> context) {
     HarborRobotStatus status = copyOf(cr.getStatus());
-    List<String> problems = SpecValidator.problems(cr);
+    List<String> problems = validatedSpecs.problems(cr);
     if (!problems.isEmpty()) {
       return report(
           cr,
@@ -433,6 +434,7 @@ public class HarborRobotReconciler implements Reconciler<HarborRobot>, Cleaner<H
   @Override
   public DeleteControl cleanup(HarborRobot cr, Context<HarborRobot> context) {
     checks.forget(cr.getMetadata().getUid());
+    validatedSpecs.forget(cr.getMetadata().getUid());
     String who = cr.getMetadata().getNamespace() + "/" + cr.getMetadata().getName();
     if (cr.getSpec() != null && cr.getSpec().getDeletionPolicy() == DeletionPolicy.Orphan) {
       events.normal(cr, Reasons.ORPHANED, "Kept the robot in Harbor (deletionPolicy Orphan)");
