@@ -76,10 +76,11 @@ class ConnectionLimitsIT {
     assertThat(harbor.requestCount())
         .as("enough requests to have pushed against the limit")
         .isGreaterThanOrEqualTo(ROBOTS * MINIMAL_REQUESTS_PER_NEW_ROBOT);
-    assertThat(harbor.maxRequestsInAnyWindow(Duration.ofSeconds(1)))
+    int busiestSecond = harbor.maxRequestsInAnyWindow(Duration.ofSeconds(1));
+    assertThat(busiestSecond)
         .as("some second was filled up to the limit")
         .isGreaterThanOrEqualTo(REQUESTS_PER_SECOND - 1);
-    assertThat(harbor.maxRequestsInAnyWindow(Duration.ofSeconds(1)))
+    assertThat(busiestSecond)
         .as("requests in any one second, measured at Harbor")
         .isLessThanOrEqualTo(REQUESTS_PER_SECOND);
     assertThat(harbor.maxConcurrentRequests())

@@ -696,6 +696,31 @@ class HarborRobotIT {
         .noneMatch(r -> r.contains("pushy") || r.matches(".*/" + team + "([?/].*)?"));
   }
 
+  /**
+   * The spec check is remembered per generation (ValidatedSpecs): an edit that fixes the spec is a
+   * new generation, checked afresh, and the robot is made.
+   */
+  @Test
+  void anInvalidSpecFixedByAnEditBecomesReady() {
+    String team = harness.newTeam();
+    HarborRobot robot = pullRobot(team, "mended");
+    robot.getSpec().setPreset(null);
+    robot.getSpec().setPermissions(List.of(new Permission("repository", List.of("push"))));
+    harness.create(robot);
+    harness.awaitReason(team, "mended", Reasons.INVALID_SPEC);
+
+    harness.edit(
+        team,
+        "mended",
+        r ->
+            r.getSpec()
+                .setPermissions(List.of(new Permission("repository", List.of("pull", "push")))));
+
+    harness.awaitReady(team, "mended");
+    assertThat(harbor.findRobot(team, "mended").orElseThrow().permissions())
+        .contains("repository:push");
+  }
+
   /** SecretLeakExtension checks the logs of every class, and every Event and status at the end. */
   @Test
   void theSecretValueNeverAppearsInStatusEventsOrLogs() {
