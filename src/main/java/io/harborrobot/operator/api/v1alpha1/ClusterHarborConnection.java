@@ -7,6 +7,7 @@ import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.model.annotation.Categories;
 import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.Plural;
 import io.fabric8.kubernetes.model.annotation.ShortNames;
 import io.fabric8.kubernetes.model.annotation.Version;
 
@@ -17,6 +18,8 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @JsonDeserialize(using = TolerantDeserializer.ForClusterHarborConnection.class)
 @Group(HarborRobot.GROUP)
 @Version(HarborRobot.VERSION)
+// Spelled out, as on HarborRobot: fabric8 would derive it again for every instance.
+@Plural("clusterharborconnections")
 @ShortNames("chconn")
 @Categories("harbor")
 @JsonClassDescription(

@@ -7,6 +7,7 @@ import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.model.annotation.Categories;
 import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.Plural;
 import io.fabric8.kubernetes.model.annotation.ShortNames;
 import io.fabric8.kubernetes.model.annotation.Version;
 
@@ -14,6 +15,8 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @JsonDeserialize(using = TolerantDeserializer.ForHarborConnection.class)
 @Group(HarborRobot.GROUP)
 @Version(HarborRobot.VERSION)
+// Spelled out, as on HarborRobot: fabric8 would derive it again for every instance.
+@Plural("harborconnections")
 @ShortNames("hconn")
 @Categories("harbor")
 @JsonClassDescription(

@@ -8,6 +8,7 @@ import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.model.annotation.Categories;
 import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.Plural;
 import io.fabric8.kubernetes.model.annotation.ShortNames;
 import io.fabric8.kubernetes.model.annotation.Version;
 
@@ -15,6 +16,9 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @JsonDeserialize(using = TolerantDeserializer.ForHarborRobot.class)
 @Group(HarborRobot.GROUP)
 @Version(HarborRobot.VERSION)
+// Spelled out: fabric8 otherwise derives it with Pluralize's regular expressions in the
+// constructor of every instance (4 percent of the operator's CPU in a cold start).
+@Plural("harborrobots")
 @ShortNames("hrobot")
 @Categories("harbor")
 @JsonClassDescription(

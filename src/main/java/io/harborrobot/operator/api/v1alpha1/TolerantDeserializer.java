@@ -2,6 +2,7 @@ package io.harborrobot.operator.api.v1alpha1;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.JsonMappingException;
@@ -14,6 +15,7 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.TokenBuffer;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -56,7 +58,24 @@ public abstract class TolerantDeserializer<T extends TolerantResource<?, ?>>
 
   @Override
   public T deserialize(JsonParser parser, DeserializationContext context) throws IOException {
-    JsonNode tree = context.readTree(parser);
+    JsonNode tree;
+    if (parser.currentToken() == JsonToken.START_OBJECT) {
+      // Nearly every object fits the model: read it from a copy of its tokens, and build a tree
+      // (to set fields aside) only when it does not. Tokens cost a fraction of a tree, and every
+      // watch event and list of the operator's resources comes through here.
+      TokenBuffer tokens = context.bufferAsCopyOfValue(parser);
+      try (JsonParser copy = tokens.asParser()) {
+        T value = STRICT.readValue(copy, type);
+        value.recordReadProblems(List.of());
+        return value;
+      } catch (JsonProcessingException | IllegalArgumentException e) {
+        try (JsonParser copy = tokens.asParser()) {
+          tree = STRICT.readTree(copy);
+        }
+      }
+    } else {
+      tree = context.readTree(parser);
+    }
     if (!(tree instanceof ObjectNode original)) {
       return type.cast(context.handleUnexpectedToken(type, parser));
     }

@@ -2,6 +2,8 @@ package io.harborrobot.operator.api.v1alpha1;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.api.Pluralize;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -15,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Fails the build when the CRDs committed under {@code crds/} differ from what the fabric8
@@ -81,5 +84,17 @@ class CrdsAreCurrentTest {
     return "# Generated from the Java model by the fabric8 crd-generator; do not edit.\n"
         + "# Regenerate: mvn -B test -Dtest=CrdsAreCurrentTest -Dcrds.update=true\n"
         + Serialization.asYaml(crd);
+  }
+
+  /**
+   * The plurals are spelled out on the model classes (so that fabric8 does not derive them for
+   * every instance); they must stay what Kubernetes' naming would derive from the kind.
+   */
+  @ParameterizedTest
+  @ValueSource(classes = {HarborRobot.class, HarborConnection.class, ClusterHarborConnection.class})
+  void spelledOutPluralsAreTheDerivedOnes(Class<? extends HasMetadata> model) {
+    assertThat(HasMetadata.getPlural(model))
+        .isEqualTo(Pluralize.toPlural(HasMetadata.getSingular(model)))
+        .isEqualTo(HasMetadata.getKind(model).toLowerCase(java.util.Locale.ROOT) + "s");
   }
 }
