@@ -108,6 +108,27 @@ class TolerantDeserializerTest {
   }
 
   @Test
+  void aValueThatIsNotAnObjectIsRefused() {
+    assertThatThrownBy(() -> serialization.unmarshal("\"ci\"", HarborRobot.class))
+        .hasStackTraceContaining("HarborRobot");
+  }
+
+  @Test
+  void aCopyOfARobotReadsTheSameAsTheOriginal() {
+    // JOSDK copies every resource before a reconcile through the same deserializer (from tokens).
+    HarborRobot robot =
+        robot("{\"project\": \"team-a\", \"preset\": \"Pull\", \"durationDays\": 30}");
+
+    HarborRobot copy = serialization.clone(robot);
+
+    assertThat(copy).isNotSameAs(robot);
+    assertThat(serialization.asJson(copy)).isEqualTo(serialization.asJson(robot));
+    assertThat(copy.getSpec().getDurationDays()).isEqualTo(30);
+    assertThat(copy.readProblems()).isEmpty();
+    assertThat(copy.getPlural()).isEqualTo("harborrobots");
+  }
+
+  @Test
   void watchEventsCarryTheProblems() {
     // How an informer reads a change: a WatchEvent whose object is typed by apiVersion and kind.
     serialization.registerKubernetesResource(HarborConnection.class);
