@@ -683,11 +683,7 @@ class HarborRobotIT {
   @Test
   void anInvalidSpecIsReportedWithoutCallingHarbor() {
     String team = harness.newTeam();
-    HarborRobot robot = pullRobot(team, "pushy");
-    robot.getSpec().setPreset(null);
-    robot.getSpec().setPermissions(List.of(new Permission("repository", List.of("push"))));
-
-    harness.create(robot);
+    harness.create(pushWithoutPull(team, "pushy"));
 
     HarborRobot reported = harness.awaitReason(team, "pushy", Reasons.INVALID_SPEC);
     assertThat(ready(reported).getMessage()).contains("push requires repository pull");
@@ -703,10 +699,7 @@ class HarborRobotIT {
   @Test
   void anInvalidSpecFixedByAnEditBecomesReady() {
     String team = harness.newTeam();
-    HarborRobot robot = pullRobot(team, "mended");
-    robot.getSpec().setPreset(null);
-    robot.getSpec().setPermissions(List.of(new Permission("repository", List.of("push"))));
-    harness.create(robot);
+    harness.create(pushWithoutPull(team, "mended"));
     harness.awaitReason(team, "mended", Reasons.INVALID_SPEC);
 
     harness.edit(
@@ -719,6 +712,14 @@ class HarborRobotIT {
     harness.awaitReady(team, "mended");
     assertThat(harbor.findRobot(team, "mended").orElseThrow().permissions())
         .contains("repository:push");
+  }
+
+  /** A robot whose permissions Harbor refuses: repository push without pull. */
+  private static HarborRobot pushWithoutPull(String team, String name) {
+    HarborRobot robot = pullRobot(team, name);
+    robot.getSpec().setPreset(null);
+    robot.getSpec().setPermissions(List.of(new Permission("repository", List.of("push"))));
+    return robot;
   }
 
   /** SecretLeakExtension checks the logs of every class, and every Event and status at the end. */
